@@ -1,0 +1,62 @@
+/* LD_PRELOAD shim: condition-variable waits sometimes return at once without a notification.
+ *
+ * Why: POSIX allows spurious wakeups, so `if (!ready) cv.wait(lock)` is a bug, but real spurious
+ * wakeups are rare enough that such code passes ordinary tests. Returning 0 from a quarter of the
+ * waits (legal behaviour) makes that bug show up every run, while a `while` loop or a predicate
+ * wait just checks again. The choice is seeded by CT_SEED; CT_CVSPUR_PERCENT overrides 25. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sched.h>
+#include <time.h>
+
+static __thread uint64_t state;
+
+static int spurious_now(void) {
+    static int percent = -1;
+    if (percent < 0) {
+        const char* text = getenv("CT_CVSPUR_PERCENT");
+        percent = text ? atoi(text) : 25;
+    }
+    if (state == 0) {
+        const char* seed = getenv("CT_SEED");
+        state = (seed ? strtoull(seed, NULL, 10) : 1) * 0x9E3779B97F4A7C15ULL + (uintptr_t)&state;
+        if (state == 0) state = 1;
+    }
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (int)(state % 100) < percent;
+}
+
+/* A spurious return must still hand the mutex back and forth like a real wait would. */
+static int fake_wakeup(pthread_mutex_t* mutex) {
+    pthread_mutex_unlock(mutex);
+    sched_yield();
+    pthread_mutex_lock(mutex);
+    return 0;
+}
+
+int pthread_cond_wait(pthread_cond_t* cond, pthread_mutex_t* mutex) {
+    static int (*real)(pthread_cond_t*, pthread_mutex_t*);
+    if (!real) real = dlvsym(RTLD_NEXT, "pthread_cond_wait", "GLIBC_2.3.2");
+    if (spurious_now()) return fake_wakeup(mutex);
+    return real(cond, mutex);
+}
+
+int pthread_cond_timedwait(pthread_cond_t* cond, pthread_mutex_t* mutex, const struct timespec* at) {
+    static int (*real)(pthread_cond_t*, pthread_mutex_t*, const struct timespec*);
+    if (!real) real = dlvsym(RTLD_NEXT, "pthread_cond_timedwait", "GLIBC_2.3.2");
+    if (spurious_now()) return fake_wakeup(mutex);
+    return real(cond, mutex, at);
+}
+
+int pthread_cond_clockwait(pthread_cond_t* cond, pthread_mutex_t* mutex, clockid_t clock,
+                           const struct timespec* at) {
+    static int (*real)(pthread_cond_t*, pthread_mutex_t*, clockid_t, const struct timespec*);
+    if (!real) real = dlsym(RTLD_NEXT, "pthread_cond_clockwait");
+    if (spurious_now()) return fake_wakeup(mutex);
+    return real(cond, mutex, clock, at);
+}
