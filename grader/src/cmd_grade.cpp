@@ -1,0 +1,203 @@
+#include <fstream>
+#include <iostream>
+
+#include "atomic_file.hpp"
+#include "bundle.hpp"
+#include "commands.hpp"
+#include "edit_distance.hpp"
+#include "grading.hpp"
+#include "report_json.hpp"
+
+namespace grade {
+namespace fs = std::filesystem;
+
+int exit_status(const Error& error) { return error.kind == ErrorKind::usage ? exit_usage : exit_infrastructure; }
+
+const std::vector<std::string>& subcommand_names() {
+    static const std::vector<std::string> names = {"list", "check"};
+    return names;
+}
+
+namespace {
+
+std::string shell_quote(const std::string& word) {
+    if (word.find_first_of(" \t'\"$\\;&|<>*?()") == std::string::npos && !word.empty()) {
+        return word;
+    }
+    std::string quoted = "'";
+    for (const char c : word) {
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return quoted + "'";
+}
+
+Result<int> grade_day(const GradeOptions& options, const Printer& printer) {
+    TRY(bundle, locate_bundle());
+    TRY(course, load_course(bundle));
+    auto day_name = resolve_day(course, options.day);
+    if (!day_name) {
+        const auto near = closest(options.day, subcommand_names(), 1);
+        if (!near.empty()) {
+            day_name.error().message += fmt::format("\n(Or did you mean the command 'grade {}'?)", near.front());
+        }
+        return tl::unexpected(day_name.error());
+    }
+    TRY(day, load_day(bundle, course, *day_name));
+
+    fs::path repo_root;
+    if (options.repo) {
+        const fs::path given(*options.repo);
+        if (!fs::is_directory(given)) {
+            return usage_error("--repo {}: no such directory", given.string());
+        }
+        repo_root = fs::weakly_canonical(given).filename() == day.dir ? fs::weakly_canonical(given).parent_path()
+                                                                       : fs::weakly_canonical(given);
+    } else {
+        const auto found = find_repo_root(fs::current_path(), {day.dir});
+        if (!found) {
+            std::string hint;
+            if (fs::exists(fs::current_path() / "exercises" / "course.yaml")) {
+                hint = " This is the course repository: grade the reference with --repo solutions, or the stub with "
+                       "--repo templates.";
+            }
+            return usage_error("no directory {} here or above. Run grade inside your course repository, or pass "
+                               "--repo DIR.{}",
+                               day.dir, hint);
+        }
+        repo_root = *found;
+    }
+    const fs::path day_dir = repo_root / day.dir;
+
+    for (const auto& name : options.tests) {
+        if (day.find_test(name) == nullptr) {
+            std::vector<std::string> names;
+            for (const auto& t : day.tests) {
+                names.push_back(t.name);
+            }
+            const auto near = closest(name, names, 1);
+            return usage_error("{} has no test named {}{}", day.dir, name,
+                               near.empty() ? "" : fmt::format(". Did you mean {}?", near.front()));
+        }
+    }
+    if (!day.has_grading && options.only != "public") {
+        printer.warning("this bundle has no hidden tests for " + day.dir + "; grading the public tests only");
+    }
+    const Only only = options.only == "public" ? Only::public_tests
+                      : options.only == "hidden" ? Only::hidden_tests
+                                                 : Only::all;
+    if (select_tests(day, only, options.tests).empty()) {
+        return usage_error("nothing to run: no test of {} matches the selection", day.dir);
+    }
+
+    TRY(environment, describe_environment(bundle));
+    TRY(workspace, open_workspace(repo_root, day.dir));
+    std::string rerun = "grade day" + std::to_string(day.number);
+    if (options.repo) {
+        rerun += " --repo " + shell_quote(*options.repo);
+    }
+    fs::path journal;
+    if (options.out) {
+        journal = fs::path(*options.out + ".partial.jsonl");
+        std::error_code ec;
+        fs::remove(journal, ec);
+    }
+    GradeRequest request{.bundle = &bundle,
+                         .day = &day,
+                         .environment = &environment,
+                         .day_dir = day_dir,
+                         .workspace = workspace,
+                         .only = only,
+                         .tests = options.tests,
+                         .seed = options.seed,
+                         .repeat = options.repeat,
+                         .rerun_prefix = rerun,
+                         .printer = &printer};
+    if (!journal.empty()) {
+        request.on_test_done = [&](const TestResult& test) {
+            DayResult one;
+            one.day = day.dir;
+            one.tests.push_back(test);
+            (void)append_line_durable(journal, to_json(one)["tests"][0].dump());
+        };
+    }
+    TRY(result, grade_submission(request));
+
+    const auto json = to_json(result);
+    (void)write_atomic(last_result_path(repo_root, day.dir), json.dump(2));
+    const std::string text = options.format == "text" ? printer.day_report(result, day) : json.dump(2) + "\n";
+    if (options.out) {
+        TRY_VOID(write_atomic(*options.out, text));
+        std::error_code ec;
+        fs::remove(journal, ec);
+        printer.progress(fmt::format("wrote {}: {:g}/{:g}", *options.out, result.score, result.max_score));
+    } else {
+        std::cout << text << std::flush;
+    }
+    return result.full_marks() ? exit_full_marks : exit_below;
+}
+
+}  // namespace
+
+int cmd_grade(const GradeOptions& options, const Printer& printer) {
+    const auto status = grade_day(options, printer);
+    if (!status) {
+        printer.error(status.error());
+        return exit_status(status.error());
+    }
+    return *status;
+}
+
+int cmd_list(const std::optional<std::string>& repo, const Printer& printer) {
+    const auto bundle = locate_bundle();
+    if (!bundle) {
+        printer.error(bundle.error());
+        return exit_infrastructure;
+    }
+    const auto course = load_course(*bundle);
+    if (!course) {
+        printer.error(course.error());
+        return exit_status(course.error());
+    }
+    const auto root = repo ? std::optional<fs::path>(fs::weakly_canonical(*repo))
+                           : find_repo_root(fs::current_path(), course->days);
+    std::cout << printer.bold(course->title) << "\n\n";
+    std::cout << fmt::format("  {:<5} {:<34} {:<48} {:>8}  {}\n", "day", "directory", "title", "score", "tasks done");
+    for (const auto& dir : course->days) {
+        const auto day = load_day(*bundle, *course, dir);
+        if (!day) {
+            printer.error(day.error());
+            return exit_status(day.error());
+        }
+        std::string score = "-";
+        std::string tasks = "-";
+        if (root) {
+            std::ifstream in(last_result_path(*root, dir));
+            const auto json = nlohmann::json::parse(in, nullptr, false);
+            if (!json.is_discarded()) {
+                if (const auto last = from_json(json)) {
+                    score = fmt::format("{:g}/{:g}", last->score, last->max_score);
+                    int done = 0;
+                    for (const auto& task : day->tasks) {
+                        bool all = true;
+                        bool any = false;
+                        for (const auto& test : last->tests) {
+                            if (test.task == task.number) {
+                                any = true;
+                                all = all && test.outcome == Outcome::pass;
+                            }
+                        }
+                        done += any && all ? 1 : 0;
+                    }
+                    tasks = fmt::format("{}/{}", done, day->tasks.size());
+                }
+            }
+        }
+        std::cout << fmt::format("  {:<5} {:<34} {:<48} {:>8}  {}\n", day->number, dir, day->title, score, tasks);
+    }
+    if (!root) {
+        std::cout << "\n(No day directories here: scores appear once you run grade inside your course repository.)\n";
+    }
+    return exit_full_marks;
+}
+
+}  // namespace grade

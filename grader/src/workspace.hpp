@@ -1,0 +1,55 @@
+// The private build tree of one (submission, day): the student's allowlisted files copied in,
+// the build directory, and per-test logs. It lives in the grader's cache, never in the student's
+// repository, so nothing of the course's private parts ends up there.
+//
+// Ingest takes only the day's editable files, only regular files (no symlinks, devices or
+// directories), each under a size cap; files are rewritten only when their content changed, so
+// the build recompiles exactly what the student edited.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "course.hpp"
+#include "error.hpp"
+
+namespace grade {
+
+struct Workspace {
+    std::filesystem::path root;
+    std::filesystem::path student() const { return root / "student"; }
+    std::filesystem::path build() const { return root / "build"; }
+    std::filesystem::path logs() const { return root / "logs"; }
+};
+
+struct Ingested {
+    std::vector<std::string> present;  // editable files taken
+    std::vector<std::string> missing;  // editable files the submission lacks
+    std::vector<std::string> rejected; // "bank.cpp: is a symbolic link" ...
+    std::vector<std::string> changed;  // files whose content differs from the last ingest
+};
+
+// $GRADE_CACHE, else $XDG_CACHE_HOME/grade, else ~/.cache/grade.
+std::filesystem::path cache_root();
+
+// One workspace per (submission directory, day, purpose); purpose separates e.g. "check" runs.
+Result<Workspace> open_workspace(const std::filesystem::path& submission, const std::string& day,
+                                 const std::string& purpose = "grade");
+
+Result<Ingested> ingest(const std::filesystem::path& source_day_dir, const DaySpec& day, const Workspace& workspace);
+
+}  // namespace grade
+
+namespace grade {
+
+// Where the last result of a day for a repository is kept (for `grade list`).
+std::filesystem::path last_result_path(const std::filesystem::path& repo_root, const std::string& day);
+
+// The directory holding the day directories: `start` or its nearest ancestor that contains one of
+// `day_dirs` (a path inside a day directory works too). Nothing when none does.
+std::optional<std::filesystem::path> find_repo_root(const std::filesystem::path& start,
+                                                    const std::vector<std::string>& day_dirs);
+
+}  // namespace grade
