@@ -58,17 +58,30 @@ fs::path shim_library(const Workspace& workspace, Preload preload) {
 }
 
 std::string clean_compiler_output(const std::string& raw, const std::string& private_student_dir,
-                                  const std::string& day_dir, const std::string& hidden_dir) {
-    static const std::regex noise(R"(^(\[\d+/\d+\] |FAILED: |ninja: |/usr/bin/(c\+\+|g\+\+|cc|ccache)|ccache |cd /))");
+                                  const std::string& day_dir, const std::string& hidden_dir,
+                                  const std::string& public_dir) {
+    static const std::regex noise(
+        R"(^(\[\d+/\d+\] |FAILED: |ninja: |: && |/usr/bin/(c\+\+|g\+\+|cc|ccache)|ccache |cd /|collect2: ))");
+    static const std::regex object_context(R"(^/usr/bin/ld: \S+\.o: in function)");
     static const std::regex location(R"(^(\S+?):(\d+)(:\d+)?: )");
     static const std::regex quoted(R"(^\s*(\d+\s*)?\|)");
+    const auto replace_all = [](std::string& line, const std::string& from, const std::string& to) {
+        for (auto at = line.find(from); !from.empty() && at != std::string::npos; at = line.find(from, at + to.size())) {
+            line.replace(at, from.size(), to);
+        }
+    };
     std::istringstream in(raw);
     std::string line;
     std::string out;
     bool in_hidden = false;
+    bool undefined = false;
     while (std::getline(in, line)) {
-        if (std::regex_search(line, noise)) {
+        if (std::regex_search(line, noise) || std::regex_search(line, object_context)) {
             continue;
+        }
+        if (line.rfind("/usr/bin/ld: ", 0) == 0) {
+            line.erase(0, 13);
+            undefined = undefined || line.find("undefined reference") != std::string::npos;
         }
         std::smatch m;
         if (std::regex_search(line, m, location) || line.rfind("In file included from", 0) == 0) {
@@ -77,16 +90,14 @@ std::string clean_compiler_output(const std::string& raw, const std::string& pri
         if (in_hidden && std::regex_search(line, quoted)) {
             continue;  // GCC quotes the source line: never show hidden test source
         }
-        for (auto at = line.find(private_student_dir); !private_student_dir.empty() && at != std::string::npos;
-             at = line.find(private_student_dir, at)) {
-            line.replace(at, private_student_dir.size(), day_dir);
-        }
-        if (!hidden_dir.empty()) {
-            for (auto at = line.find(hidden_dir); at != std::string::npos; at = line.find(hidden_dir, at)) {
-                line.replace(at, hidden_dir.size(), "hidden-tests/");
-            }
-        }
+        replace_all(line, private_student_dir, day_dir);
+        replace_all(line, hidden_dir, "hidden-tests/");
+        replace_all(line, public_dir, day_dir + "tests/");
         out += line + "\n";
+    }
+    if (undefined) {
+        out += "(An undefined reference means a function is declared but never defined: is a .cpp file missing, or "
+               "a definition's signature different from its declaration?)\n";
     }
     return out;
 }
@@ -152,7 +163,8 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     result.wall += built.wall;
     result.ok = built.ok();
     if (!result.ok) {
-        result.messages = clean_compiler_output(built.output, private_dir, day.dir + "/", hidden_dir);
+        result.messages = clean_compiler_output(built.output, private_dir, day.dir + "/", hidden_dir,
+                                                (bundle.template_dir(day.dir) / "tests").string() + "/");
         if (built.end == ProcessEnd::timed_out) {
             result.messages += fmt::format("the build did not finish within {} s\n", day.limits.build_timeout_s);
         }

@@ -36,8 +36,10 @@ std::filesystem::path test_binary(const Workspace& workspace, Flavour flavour);
 std::filesystem::path shim_library(const Workspace& workspace, Preload preload);
 
 // Removes ninja's and CMake's noise from a failed build's output, rewrites private paths
-// (`private_student_dir/` to `day_dir/`) and never quotes hidden test source lines. Exposed for tests.
+// (`private_student_dir/` to `day_dir/`, the bundle's public tests to `day_dir/tests/`, hidden tests
+// to `hidden-tests/`) and never quotes hidden test source lines. Exposed for tests.
 std::string clean_compiler_output(const std::string& raw, const std::string& private_student_dir,
-                                  const std::string& day_dir, const std::string& hidden_dir);
+                                  const std::string& day_dir, const std::string& hidden_dir,
+                                  const std::string& public_dir);
 
 }  // namespace grade

@@ -92,15 +92,23 @@ std::string failures_text(const Frames& frames) {
     return text;
 }
 
+// The last lines the test printed, without GoogleTest's own banner lines.
 std::string output_tail(const std::string& output, std::size_t lines) {
-    std::size_t at = output.size();
-    for (std::size_t n = 0; n <= lines && at > 0; ++n) {
-        at = output.rfind('\n', at - 1);
-        if (at == std::string::npos) {
-            return output;
+    std::vector<std::string> kept;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("Note: Google Test filter", 0) == 0 || line.rfind("[==========]", 0) == 0 ||
+            line.rfind("[----------]", 0) == 0 || line.rfind("[ RUN      ]", 0) == 0 ||
+            line.rfind("Using configuration:", 0) == 0) {
+            continue;
         }
+        kept.push_back(line);
     }
-    return output.substr(at + 1);
+    std::string text;
+    for (std::size_t i = kept.size() > lines ? kept.size() - lines : 0; i < kept.size(); ++i) {
+        text += kept[i] + "\n";
+    }
+    return text;
 }
 
 }  // namespace
@@ -212,8 +220,8 @@ TestRun run_test(const TestRunRequest& request) {
     } else if (completed->end == ProcessEnd::signaled) {
         result.outcome = Outcome::crash;
         result.message = fmt::format("The test process was {}.\n{}", describe_end(*completed), failures);
-        if (!completed->output.empty()) {
-            result.message += "Last output:\n" + output_tail(completed->output, 15);
+        if (const auto tail = output_tail(completed->output, 15); !tail.empty()) {
+            result.message += "Last output:\n" + tail;
         }
     } else if (!started && done) {
         result.outcome = Outcome::not_run;

@@ -1,0 +1,1 @@
+../../../bundle/solutions/day01-fixture/counter.cpp
