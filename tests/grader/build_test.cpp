@@ -1,0 +1,45 @@
+#include "build.hpp"
+
+#include <gtest/gtest.h>
+
+namespace grade {
+namespace {
+
+TEST(CleanCompilerOutput, RewritesPathsAndDropsNinjaNoise) {
+    const std::string raw =
+        "[1/4] Building CXX object x.o\n"
+        "FAILED: CMakeFiles/ct_student_release.dir/p/student/a.cpp.o\n"
+        "/usr/bin/c++ -O1 -c /p/student/a.cpp\n"
+        "/p/student/a.cpp:4:40: error: expected ';' before '}' token\n"
+        "    4 | void f() { x += 1 }\n"
+        "ninja: build stopped: subcommand failed.\n";
+    const auto clean = clean_compiler_output(raw, "/p/student/", "day01-x/", "/b/hidden/", "/b/tests/");
+    EXPECT_EQ(clean, "day01-x/a.cpp:4:40: error: expected ';' before '}' token\n    4 | void f() { x += 1 }\n");
+}
+
+TEST(CleanCompilerOutput, NeverQuotesHiddenTestSource) {
+    const std::string raw =
+        "/b/hidden/x_hidden_test.cpp:12:5: error: no matching function for call to 'transfer(int)'\n"
+        "   12 |     secret_call(42);\n"
+        "      |     ^~~~~~~~~~~\n"
+        "/p/student/a.hpp:3:6: note: candidate: 'bool transfer(Account&, Account&, long)'\n"
+        "    3 | bool transfer(Account& from, Account& to, long amount);\n";
+    const auto clean = clean_compiler_output(raw, "/p/student/", "day01-x/", "/b/hidden/", "/b/tests/");
+    EXPECT_EQ(clean.find("secret_call"), std::string::npos) << clean;
+    EXPECT_NE(clean.find("hidden-tests/x_hidden_test.cpp:12:5: error"), std::string::npos) << clean;
+    EXPECT_NE(clean.find("bool transfer(Account& from"), std::string::npos) << clean;  // the student's own line stays
+}
+
+TEST(CleanCompilerOutput, ExplainsUndefinedReferences) {
+    const std::string raw =
+        "/usr/bin/ld: CMakeFiles/t.dir/b/tests/a_test.cpp.o: in function `T::TestBody()':\n"
+        "/usr/bin/ld: /b/tests/a_test.cpp:7: undefined reference to `fx::f()'\n"
+        "collect2: error: ld returned 1 exit status\n";
+    const auto clean = clean_compiler_output(raw, "/p/student/", "day01-x/", "/b/hidden/", "/b/tests/");
+    EXPECT_NE(clean.find("day01-x/tests/a_test.cpp:7: undefined reference to `fx::f()'"), std::string::npos) << clean;
+    EXPECT_NE(clean.find("declared but never defined"), std::string::npos) << clean;
+    EXPECT_EQ(clean.find("collect2"), std::string::npos) << clean;
+}
+
+}  // namespace
+}  // namespace grade

@@ -1,0 +1,75 @@
+#include "workspace.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace grade {
+namespace {
+namespace fs = std::filesystem;
+
+class WorkspaceTest : public testing::Test {
+protected:
+    void SetUp() override {
+        m_root = fs::temp_directory_path() / ("grade-ws-test-" + std::to_string(::getpid()));
+        fs::remove_all(m_root);
+        fs::create_directories(m_root / "sub" / "day01-x");
+        setenv("GRADE_CACHE", (m_root / "cache").c_str(), 1);
+        m_day.dir = "day01-x";
+        m_day.files = {"a.hpp", "a.cpp", "b.cpp"};
+        m_day.limits.file_bytes = 100;
+    }
+    void TearDown() override {
+        unsetenv("GRADE_CACHE");
+        fs::remove_all(m_root);
+    }
+    void write(const std::string& name, const std::string& text) {
+        std::ofstream(m_root / "sub" / "day01-x" / name) << text;
+    }
+
+    fs::path m_root;
+    DaySpec m_day;
+};
+
+TEST_F(WorkspaceTest, TakesOnlyAllowlistedRegularFilesAndRewritesOnlyChanges) {
+    write("a.hpp", "int f();");
+    write("a.cpp", "int f() { return 1; }");
+    write("extra.cpp", "not listed");
+    fs::create_symlink("/etc/passwd", m_root / "sub" / "day01-x" / "b.cpp");
+    const auto ws = open_workspace(m_root / "sub", "day01-x");
+    ASSERT_TRUE(ws) << ws.error().message;
+    const auto first = ingest(m_root / "sub" / "day01-x", m_day, *ws);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->present, (std::vector<std::string>{"a.hpp", "a.cpp"}));
+    EXPECT_EQ(first->missing, std::vector<std::string>{"b.cpp"});
+    ASSERT_EQ(first->rejected.size(), 1u);
+    EXPECT_NE(first->rejected[0].find("symbolic link"), std::string::npos);
+    EXPECT_FALSE(fs::exists(ws->student() / "extra.cpp"));
+    EXPECT_FALSE(fs::exists(ws->student() / "b.cpp"));
+
+    write("a.cpp", "int f() { return 2; }");
+    const auto second = ingest(m_root / "sub" / "day01-x", m_day, *ws);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->changed, std::vector<std::string>{"a.cpp"});
+}
+
+TEST_F(WorkspaceTest, OversizedFilesAreRefused) {
+    write("a.hpp", std::string(500, 'x'));
+    const auto ws = open_workspace(m_root / "sub", "day01-x");
+    ASSERT_TRUE(ws);
+    const auto got = ingest(m_root / "sub" / "day01-x", m_day, *ws);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->rejected.size(), 1u);
+    EXPECT_NE(got->rejected[0].find("over the 100 byte limit"), std::string::npos);
+}
+
+TEST_F(WorkspaceTest, FindsTheRepositoryRootFromInsideADay) {
+    const auto root = find_repo_root(m_root / "sub" / "day01-x", {"day01-x"});
+    ASSERT_TRUE(root);
+    EXPECT_EQ(*root, fs::weakly_canonical(m_root / "sub"));
+    EXPECT_FALSE(find_repo_root("/", {"day01-x"}));
+}
+
+}  // namespace
+}  // namespace grade
