@@ -29,8 +29,9 @@ std::vector<SanitizerReport> parse_sanitizer_log(const std::string& text, const 
     static const std::regex header(
         R"(^(?:==\d+==)?\s*(?:WARNING|ERROR): (ThreadSanitizer|AddressSanitizer|LeakSanitizer): (.*?)(?: \(pid=\d+\))?(?: on (?:unknown )?address.*)?$)");
     static const std::regex ubsan(R"(^(\S+):(\d+):(\d+): runtime error: (.*)$)");
-    // "    #3 cc::BankAccount::withdraw(long) /build/student/bank_account.cpp:17 (tests_tsan+0x1234)"
-    static const std::regex frame(R"(^\s*#\d+ (.*?) (\S+?):(\d+)(?::\d+)? \()");
+    // TSan: "    #3 cc::BankAccount::withdraw(long) /build/student/bank_account.cpp:17 (tests_tsan+0x1234)"
+    // ASan: "    #0 0x55d7 in cc::Heartbeat::run() /s/student/lifetime.cpp:30:5"
+    static const std::regex frame(R"(^\s*#\d+ (?:0x[0-9a-f]+ in )?(.*?) (\S+?):(\d+)(?::\d+)?(?: \(.*)?$)");
     static const std::regex any_frame(R"(^\s*#\d+ )");
     const auto is_student = [&](const std::string& file) {
         return std::find(student_files.begin(), student_files.end(), file) != student_files.end();

@@ -76,7 +76,8 @@ Diagnosis diagnose(pid_t pid, const std::string& side, const std::string& nonce,
     return {report.kind, report.text};
 }
 
-std::string failures_text(const Frames& frames) {
+// The failed assertions, with the bundle's private paths removed (RapidCheck quotes them).
+std::string failures_text(const Frames& frames, const std::vector<std::string>& strip) {
     std::string text;
     for (const auto& frame : frames.accepted) {
         if (frame["type"] != "failure") {
@@ -85,6 +86,11 @@ std::string failures_text(const Frames& frames) {
         const auto file = fs::path(frame.value("file", "")).filename().string();
         const auto message = frame.value("message", "");
         text += file.empty() ? message : fmt::format("{}:{}: {}", file, frame.value("line", 0), message);
+        for (const auto& prefix : strip) {
+            for (auto at = text.find(prefix); !prefix.empty() && at != std::string::npos; at = text.find(prefix, at)) {
+                text.erase(at, prefix.size());
+            }
+        }
         if (!text.ends_with('\n')) {
             text += '\n';
         }
@@ -190,7 +196,7 @@ TestRun run_test(const TestRunRequest& request) {
             hook_reports.push_back(frame.value("kind", "report"));
         }
     }
-    const std::string failures = failures_text(frames);
+    const std::string failures = failures_text(frames, {request.hidden_dir, request.public_dir});
 
     if (completed->end == ProcessEnd::timed_out) {
         result.outcome = hang.kind == HangKind::deadlock || hang.kind == HangKind::stuck ? Outcome::deadlock
