@@ -79,6 +79,32 @@ def normalise(text, replacements):
     return text
 
 
+# Parts of a report that legitimately vary from run to run (thread order in stacks and thread
+# lists, how many forged frames a dying process managed to write). --update writes them as `| ...`.
+VOLATILE_START = [re.compile(r"^        \| (What every thread was doing:|WARNING: ThreadSanitizer|==\d+==ERROR)"),
+                  re.compile(r"^        \| \(\d+ unreadable or forged messages")]
+VOLATILE_END = re.compile(r"^        \| seed \d+")
+
+
+def golden_from(actual):
+    out = []
+    skipping = False
+    for line in actual.splitlines():
+        if skipping and VOLATILE_END.match(line):
+            skipping = False
+        if skipping:
+            continue
+        if any(p.match(line) for p in VOLATILE_START):
+            keep = line if line.endswith("What every thread was doing:") else None
+            if keep:
+                out.append(keep)
+            out.append("        | ...")
+            skipping = True
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def matches(golden_lines, actual_lines):
     """Line-by-line equality where a golden line `...` matches any run of lines (including none)."""
     memo = {}
@@ -104,7 +130,7 @@ def check_gradescope(text):
     data = json.loads(text)
     assert isinstance(data["score"], (int, float)), "score must be a number"
     assert isinstance(data["execution_time"], (int, float)), "execution_time must be a number"
-    assert data["extra_data"]["max_score"] == 10, "the fixture day is worth 10"
+    assert data["extra_data"]["max_score"] == 15, "the fixture day is worth 15"
     names = set()
     total = 0
     for test in data["tests"]:
@@ -119,8 +145,9 @@ def check_gradescope(text):
         names.add(test["name"])
         total += test["score"]
     assert total == data["score"], "the score is the sum of the tests' scores"
-    assert names == {"CounterPublic.StartsAtZero", "CounterPublic.AddsSequentially", "CounterHidden.FourThreadsLoseNothing",
-                     "CounterHidden.NoDataRace", "CounterHidden.AddReturns"}
+    assert names == {"CounterPublic.StartsAtZero", "CounterPublic.AddsSequentially", "GatePublic.WaitReturnsAfterOpen",
+                     "CounterHidden.FourThreadsLoseNothing", "CounterHidden.NoDataRace", "CounterHidden.AddReturns",
+                     "GateHidden.OpenIsNeverLost", "GateHidden.WaitIgnoresSpuriousWakeups"}
     outcomes = {t["name"]: t["extra_data"]["outcome"] for t in data["tests"]}
     assert outcomes["CounterHidden.NoDataRace"] == "sanitizer", outcomes
     return True
@@ -163,7 +190,7 @@ def run_case(name, grade, update, cache):
         golden_path = os.path.join(GOLDEN, name + ".txt")
         if update:
             with open(golden_path, "w") as f:
-                f.write(actual)
+                f.write(golden_from(actual))
         elif not os.path.exists(golden_path):
             problems.append(f"no golden file {golden_path} (run with --update)")
         else:

@@ -7,28 +7,30 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sched.h>
 #include <time.h>
 
-static __thread uint64_t state;
-
+/* Decision n of the process is a hash of (seed, n): reproducible for a seed, and independent of
+ * which thread asks (thread-local state would repeat itself, because a new thread often reuses a
+ * joined thread's stack and TLS addresses). */
 static int spurious_now(void) {
     static int percent = -1;
+    static uint64_t seed;
+    static _Atomic uint64_t calls;
     if (percent < 0) {
         const char* text = getenv("CT_CVSPUR_PERCENT");
+        const char* seed_text = getenv("CT_SEED");
+        seed = seed_text ? strtoull(seed_text, NULL, 10) : 1;
         percent = text ? atoi(text) : 25;
     }
-    if (state == 0) {
-        const char* seed = getenv("CT_SEED");
-        state = (seed ? strtoull(seed, NULL, 10) : 1) * 0x9E3779B97F4A7C15ULL + (uintptr_t)&state;
-        if (state == 0) state = 1;
-    }
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return (int)(state % 100) < percent;
+    uint64_t z = seed + (atomic_fetch_add(&calls, 1) + 1) * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return (int)(z % 100) < percent;
 }
 
 /* A spurious return must still hand the mutex back and forth like a real wait would. */

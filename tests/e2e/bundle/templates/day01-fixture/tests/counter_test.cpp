@@ -13,3 +13,14 @@ TEST(CounterPublic, AddsSequentially) {
     c.add(3);
     EXPECT_EQ(c.value(), 5) << "two adds of 2 and 3 must give 5";
 }
+
+#include <thread>
+
+#include "gate.hpp"
+
+TEST(GatePublic, WaitReturnsAfterOpen) {
+    fx::Gate gate;
+    std::thread opener([&] { gate.open(); });
+    gate.wait();
+    opener.join();
+}
