@@ -43,14 +43,16 @@ bool has_solutions(const BundlePaths& bundle) { return fs::is_directory(bundle.r
 
 Result<std::string> bundle_digest(const BundlePaths& bundle) {
     std::vector<fs::path> files;
-    const auto add_tree = [&](const fs::path& dir, bool skip_mutants) {
+    // Exactly what grading reads, so an installed bundle (which has no mutants or design notes)
+    // and the course repository it came from have the same digest.
+    const auto add_tree = [&](const fs::path& dir, bool skip_instructor_only) {
         std::error_code ec;
         for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it) {
-            if (skip_mutants && it->is_directory() && it->path().filename() == "mutants") {
+            if (skip_instructor_only && it->is_directory() && it->path().filename() == "mutants") {
                 it.disable_recursion_pending();
                 continue;
             }
-            if (it->is_regular_file()) {
+            if (it->is_regular_file() && !(skip_instructor_only && it->path().extension() == ".md")) {
                 files.push_back(it->path());
             }
         }

@@ -147,6 +147,23 @@ int cmd_grade(const GradeOptions& options, const Printer& printer) {
     return *status;
 }
 
+int cmd_version(const Printer& printer) {
+    const auto bundle = locate_bundle();
+    if (!bundle) {
+        printer.error(bundle.error());
+        return exit_infrastructure;
+    }
+    const auto environment = describe_environment(*bundle);
+    if (!environment) {
+        printer.error(environment.error());
+        return exit_infrastructure;
+    }
+    std::cout << fmt::format("grade {}\nbundle {} ({})\ntoolchain {}\nsandbox {}\n", environment->grader_version,
+                             environment->bundle_digest, bundle->root.string(), environment->toolchain,
+                             environment->sandbox_tier);
+    return exit_full_marks;
+}
+
 int cmd_list(const std::optional<std::string>& repo, const Printer& printer) {
     const auto bundle = locate_bundle();
     if (!bundle) {

@@ -39,6 +39,7 @@ struct CheckOptions {
 int cmd_grade(const GradeOptions& options, const Printer& printer);
 int cmd_list(const std::optional<std::string>& repo, const Printer& printer);
 int cmd_check(const CheckOptions& options, const Printer& printer);
+int cmd_version(const Printer& printer);
 
 // Subcommand names, for "did you mean" when a day name is unknown.
 const std::vector<std::string>& subcommand_names();

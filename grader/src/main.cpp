@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
         "Exit status: 0 full marks, 1 below full marks, 2 usage error, 3 the grader could not grade.");
     app.require_subcommand(0, 1);
     app.fallthrough();  // --color may follow the subcommand
+    bool version = false;
+    app.add_flag("--version", version, "print the grader's version and its course bundle");
     std::string color = "auto";
     app.add_option("--color", color, "colour: auto, never or always")
         ->check(CLI::IsMember({"auto", "never", "always"}))
@@ -90,6 +92,9 @@ int main(int argc, char** argv) {
         }
         if (check->parsed()) {
             return grade::cmd_check(check_options, printer);
+        }
+        if (version) {
+            return grade::cmd_version(printer);
         }
         std::cout << app.help();
         return grade::exit_usage;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The soak (grader-design §7): every hidden test of a day run many times on the reference under
+# load, and every mutant graded many times, on one CPU shared with two CPU hogs (taskset -c 0 plus
+# two `yes` processes pinned to the same CPU), because that is where false failures hide.
+#
+#   scripts/soak.sh DAY [REFERENCE_RUNS] [MUTANT_RUNS]     (defaults 200 and 20)
+#
+# Writes build/soak/<day>-reference.json (per test: runs, failed runs) and
+# build/soak/<day>-check.json (the kill matrix), and prints a summary for docs/dev/benchmarks.md.
+# Run it before a release and whenever a day's tests change; CI runs the fast form (grade check).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+day=${1:?usage: scripts/soak.sh DAY [REFERENCE_RUNS] [MUTANT_RUNS]}
+reference_runs=${2:-200}
+mutant_runs=${3:-20}
+grade=${GRADE:-build/grade}
+out=build/soak
+mkdir -p "$out"
+
+hogs=()
+cleanup() { for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+for _ in 1 2; do
+  taskset -c 0 yes >/dev/null &
+  hogs+=($!)
+done
+
+start=$(date +%s)
+set +e
+taskset -c 0 "$grade" "$day" --repo solutions --only hidden --repeat "$reference_runs" --format json \
+  --out "$out/$day-reference.json" --color never
+taskset -c 0 "$grade" check "$day" --runs "$mutant_runs" --out "$out/$day-check.json" --color never
+set -e
+end=$(date +%s)
+
+python3 - "$out/$day-reference.json" "$out/$day-check.json" "$reference_runs" "$mutant_runs" "$((end - start))" <<'PY'
+import json, sys
+reference, check, ref_runs, mut_runs, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+data = json.load(open(reference))
+print(f"Reference, hidden tests, {ref_runs} runs each under taskset -c 0 + 2 hogs:")
+print("| test | runs | failed runs | outcome |")
+print("|---|---|---|---|")
+for t in data["tests"]:
+    e = t["extra_data"]
+    print(f"| {t['name']} | {e['runs']} | {e['failed_runs']} | {e['outcome']} |")
+report = json.load(open(check))
+for day, record in report.items():
+    print(f"\nMutants of {day}, {mut_runs} gradings each under the same load:")
+    print("| mutant | killed in | killed by |")
+    print("|---|---|---|")
+    for m in record.get("mutants", []):
+        print(f"| {m['mutant']} | {m['killed_runs']}/{m['runs']} | {'; '.join(m['killers']) or m['problem']} |")
+print(f"\n(wall time of the soak: {seconds} s)")
+PY
