@@ -125,6 +125,9 @@ Result<DayResult> grade_submission(const GradeRequest& request) {
                                            (request.bundle->exercise_dir(day.dir) / "hidden").string() + "/",
                                            (request.bundle->template_dir(day.dir) / "tests").string() + "/"};
                 TestRun run = run_test(run_request);
+                if (run.infrastructure) {
+                    return fail("{}: {}", test->name, run.message);
+                }
                 if (needs_confirmation(*test, run.outcome)) {
                     // Timing is not evidence on its own: the same seed must fail again (2 of 3).
                     int confirmed = 0;

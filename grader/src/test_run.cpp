@@ -1,6 +1,7 @@
 #include "test_run.hpp"
 
 #include <fmt/format.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -117,6 +118,25 @@ std::string output_tail(const std::string& output, std::size_t lines) {
     return text;
 }
 
+bool tsan_cannot_map(const Completed& completed, const fs::path& logs, const std::string& id) {
+    constexpr const char* symptom = "unexpected memory mapping";
+    if (completed.output.find(symptom) != std::string::npos) {
+        return true;
+    }
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(logs, ec)) {
+        if (entry.path().filename().string().rfind(id, 0) == 0) {
+            std::ifstream in(entry.path());
+            std::ostringstream text;
+            text << in.rdbuf();
+            if (text.str().find(symptom) != std::string::npos) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 bool needs_confirmation(const TestSpec& test, Outcome outcome) {
@@ -131,12 +151,15 @@ TestRun run_test(const TestRunRequest& request) {
     const std::string nonce = fresh_nonce();
     const std::string id = fmt::format("{}-{}", test.name, request.seed);
     const auto log_prefix = (ws.logs() / id).string();
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(ws.logs(), ec)) {
-        if (entry.path().filename().string().rfind(id, 0) == 0) {
-            fs::remove(entry.path(), ec);
+    const auto clear_logs = [&] {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(ws.logs(), ec)) {
+            if (entry.path().filename().string().rfind(id, 0) == 0) {
+                fs::remove(entry.path(), ec);
+            }
         }
-    }
+    };
+    clear_logs();
 
     Command cmd;
     cmd.argv = {test_binary(ws, test.flavour).string(), "--gtest_filter=" + test.name, "--gtest_color=no"};
@@ -167,7 +190,23 @@ TestRun run_test(const TestRunRequest& request) {
         return hang.text;
     };
 
-    const auto completed = run(cmd);
+    auto completed = run(cmd);
+    if (completed && test.flavour == Flavour::tsan && tsan_cannot_map(*completed, ws.logs(), id)) {
+        // g++ 12's TSan dies at start-up when the kernel randomises more than 28 bits of mmap
+        // addresses (playbook 2.7). Without address randomisation it works: retry so.
+        struct utsname machine {};
+        ::uname(&machine);
+        cmd.argv.insert(cmd.argv.begin(), {"setarch", machine.machine, "-R"});
+        clear_logs();
+        completed = run(cmd);
+        if (completed && tsan_cannot_map(*completed, ws.logs(), id)) {
+            result.infrastructure = true;
+            result.message =
+                "ThreadSanitizer cannot start on this machine (\"unexpected memory mapping\"), even under setarch -R: "
+                "the kernel's vm.mmap_rnd_bits is above 28. As root: sysctl vm.mmap_rnd_bits=28.";
+            return result;
+        }
+    }
     if (!completed) {
         result.outcome = Outcome::not_run;
         result.message = "the grader could not start the test: " + completed.error().message;

@@ -33,6 +33,7 @@ struct TestRun {
     std::string message;  // what went wrong, in words; empty on a pass
     std::uint64_t seed = 0;
     std::chrono::milliseconds wall{0};
+    bool infrastructure = false;  // the grader's environment, not the submission, failed
 };
 
 TestRun run_test(const TestRunRequest& request);

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Timing budgets of grader-design §7, measured (benchmarks, not pass/fail tests):
+#   1. `grade DAY` in a fresh clone: empty grade cache and ccache disabled (nothing built);
+#   2. `grade DAY` after editing one student file (median of N);
+#   3. the same work by hand: rebuild the same targets with ninja and run the same test binaries
+#      once per test, exactly as the grader does but with no grader around them (median of N);
+# and prints the overhead ratio 2/3 (budget: at most 1.3).
+#
+#   scripts/bench.sh DAY [N]        (default N = 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+day=${1:?usage: scripts/bench.sh DAY [N]}
+runs=${2:-3}
+grade=$PWD/build/grade
+scratch=$(mktemp -d /tmp/grade-bench-XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+# The day's directory name, from course.yaml (DAY may be day1, 1, the slug or the directory).
+dir=$(python3 - "$day" <<'PY'
+import re, sys
+want = sys.argv[1]
+days = re.findall(r"^  - (day\d\d-[a-z0-9-]+)", open("exercises/course.yaml").read(), re.M)
+n = re.sub(r"\D", "", want)
+print(next(d for d in days if d == want or d[6:] == want or (n and int(d[3:5]) == int(n))))
+PY
+)
+mkdir -p "$scratch/repo"
+cp -r "solutions/$dir" "$scratch/repo/"
+export GRADE_CACHE=$scratch/cache
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo "== $dir: fresh (empty grade cache, ccache disabled)"
+start=$(now)
+CCACHE_DISABLE=1 "$grade" "$day" --repo "$scratch/repo" --color never >/dev/null 2>&1 || true
+fresh=$(elapsed "$start")
+echo "fresh: $fresh s"
+
+# The first editable .cpp file of the day: the one edit the measurement makes.
+file=$(grep -m1 '^files:' "templates/$dir/day.yaml" | grep -o '[a-z_0-9]*\.cpp' | head -n1)
+ws=$(ls -d "$GRADE_CACHE"/work/grade-"$dir"-*)
+tests=$(python3 - "$dir" <<'PY'
+import re, sys
+d = sys.argv[1]
+text = open(f"templates/{d}/day.yaml").read() + open(f"exercises/{d}/grading.yaml").read()
+blocks = re.split(r"\n\s*- name: ", text)[1:]
+for b in blocks:
+    name = b.split()[0]
+    m = re.search(r"flavour: (\w+)", b.split("\n  - ")[0])
+    print(name, m.group(1) if m else "release")
+PY
+)
+
+graded=()
+by_hand=()
+for i in $(seq "$runs"); do
+  echo "// bench edit $i" >> "$scratch/repo/$dir/$file"
+  start=$(now)
+  "$grade" "$day" --repo "$scratch/repo" --color never --seed 7 >/dev/null 2>&1 || true
+  graded+=("$(elapsed "$start")")
+
+  echo "// bench edit by hand $i" >> "$scratch/repo/$dir/$file"
+  cp "$scratch/repo/$dir/$file" "$ws/student/$file"
+  start=$(now)
+  ninja -C "$ws/build" tests_release tests_tsan tests_asan >/dev/null 2>&1 || ninja -C "$ws/build" >/dev/null
+  while read -r name flavour; do
+    CT_SEED=7 "$ws/build/bin/tests_$flavour" --gtest_filter="$name" >/dev/null 2>&1 || true
+  done <<< "$tests"
+  by_hand+=("$(elapsed "$start")")
+done
+g=$(printf '%s\n' "${graded[@]}" | median)
+h=$(printf '%s\n' "${by_hand[@]}" | median)
+echo "after one edit: grade median $g s (runs: ${graded[*]})"
+echo "by hand:        median $h s (runs: ${by_hand[*]})"
+echo "overhead ratio: $(python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$g" "$h")"
