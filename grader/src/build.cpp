@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "subprocess.hpp"
@@ -70,9 +71,20 @@ std::string clean_compiler_output(const std::string& raw, const std::string& pri
             line.replace(at, from.size(), to);
         }
     };
+    // Every flavour compiles the same files, so each error arrives once per flavour (interleaved,
+    // as the flavours build in parallel): a block (a diagnostic line and the lines quoting its
+    // source) is shown only the first time.
+    std::set<std::string> seen_blocks;
+    std::string block;
+    std::string out;
+    const auto flush = [&] {
+        if (!block.empty() && seen_blocks.insert(block).second) {
+            out += block;
+        }
+        block.clear();
+    };
     std::istringstream in(raw);
     std::string line;
-    std::string out;
     bool in_hidden = false;
     bool undefined = false;
     while (std::getline(in, line)) {
@@ -84,8 +96,10 @@ std::string clean_compiler_output(const std::string& raw, const std::string& pri
             undefined = undefined || line.find("undefined reference") != std::string::npos;
         }
         std::smatch m;
-        if (std::regex_search(line, m, location) || line.rfind("In file included from", 0) == 0) {
+        const bool starts_block = std::regex_search(line, m, location) || line.rfind("In file included from", 0) == 0;
+        if (starts_block) {
             in_hidden = !hidden_dir.empty() && line.find(hidden_dir) != std::string::npos;
+            flush();
         }
         if (in_hidden && std::regex_search(line, quoted)) {
             continue;  // GCC quotes the source line: never show hidden test source
@@ -93,8 +107,9 @@ std::string clean_compiler_output(const std::string& raw, const std::string& pri
         replace_all(line, private_student_dir, day_dir);
         replace_all(line, hidden_dir, "hidden-tests/");
         replace_all(line, public_dir, day_dir + "tests/");
-        out += line + "\n";
+        block += line + "\n";
     }
+    flush();
     if (undefined) {
         out += "(An undefined reference means a function is declared but never defined: is a .cpp file missing, or "
                "a definition's signature different from its declaration?)\n";

@@ -25,8 +25,34 @@ SUBMISSIONS = os.path.join(HERE, "submissions")
 GOLDEN = os.path.join(HERE, "golden")
 
 
+# Each submission is the reference solution changed as little as needed: files from
+# submissions/<name>/ laid over it, files removed, or files replaced by symbolic links.
+SUBMISSION_CHANGES = {
+    "missing": {"remove": ["counter.cpp"]},
+    "symlink": {"symlink": {"counter.cpp": "/etc/hostname"}},
+}
+
+
+def make_submission(name, root):
+    """Builds the submission `name` under root/name/day01-fixture and returns root/name."""
+    day = os.path.join(root, name, "day01-fixture")
+    shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+    shutil.copytree(os.path.join(BUNDLE, "solutions", "day01-fixture"), day)
+    overlay = os.path.join(SUBMISSIONS, name)
+    if os.path.isdir(overlay):
+        for file in os.listdir(overlay):
+            shutil.copy(os.path.join(overlay, file), os.path.join(day, file))
+    changes = SUBMISSION_CHANGES.get(name, {})
+    for file in changes.get("remove", []):
+        os.unlink(os.path.join(day, file))
+    for file, target in changes.get("symlink", {}).items():
+        os.unlink(os.path.join(day, file))
+        os.symlink(target, os.path.join(day, file))
+    return os.path.join(root, name)
+
+
 def grade_day(submission, *extra):
-    return ["day1", "--repo", os.path.join(SUBMISSIONS, submission), "--seed", "42", "--color", "never", *extra]
+    return ["day1", "--repo", "@" + submission, "--seed", "42", "--color", "never", *extra]
 
 
 # name -> (arguments, expected exit status, check): check "golden" compares stdout with the golden
@@ -51,7 +77,7 @@ CASES = {
     "misspelt-command": (["chek"], 2, "stderr"),
     "unknown-test": (grade_day("correct", "--test", "CounterHidden.FourThreadsLoseNothng"), 2, "stderr"),
     "malformed-yaml": (grade_day("correct"), 3, "stderr"),
-    "list": (["list", "--repo", os.path.join(SUBMISSIONS, "correct"), "--color", "never"], 0, "golden"),
+    "list": (["list", "--repo", "@correct", "--color", "never"], 0, "golden"),
     "check": (["check", "day1", "--color", "never"], 0, "golden"),
 }
 
@@ -79,27 +105,34 @@ def normalise(text, replacements):
     return text
 
 
-# Parts of a report that legitimately vary from run to run (thread order in stacks and thread
-# lists, how many forged frames a dying process managed to write). --update writes them as `| ...`.
-VOLATILE_START = [re.compile(r"^        \| (What every thread was doing:|WARNING: ThreadSanitizer|==\d+==ERROR)"),
-                  re.compile(r"^        \| \(\d+ unreadable or forged messages")]
-VOLATILE_END = re.compile(r"^        \| seed \d+")
+# Parts of a report that legitimately vary from run to run: thread order in stacks and thread
+# lists, how many forged frames a dying process managed to write, and the order in which parallel
+# links report undefined references. --update writes each as `...`; (start, end) are regexes, the
+# end line itself is kept.
+VOLATILE = [
+    (re.compile(r"^        \| (WARNING: ThreadSanitizer|==\d+==ERROR)"), re.compile(r"^        \| seed \d+")),
+    (re.compile(r"^        \| \(\d+ unreadable or forged messages"), re.compile(r"^        \| seed \d+")),
+    (re.compile(r"^  \| \S+:\d+: undefined reference"), re.compile(r"^  \| \(An undefined reference")),
+]
+KEEP_THEN_VOLATILE = re.compile(r"^        \| What every thread was doing:$")
 
 
 def golden_from(actual):
     out = []
-    skipping = False
+    end = None
     for line in actual.splitlines():
-        if skipping and VOLATILE_END.match(line):
-            skipping = False
-        if skipping:
+        if end is not None:
+            if not end.match(line):
+                continue
+            end = None
+        if KEEP_THEN_VOLATILE.match(line):
+            out += [line, "        | ..."]
+            end = re.compile(r"^        \| seed \d+")
             continue
-        if any(p.match(line) for p in VOLATILE_START):
-            keep = line if line.endswith("What every thread was doing:") else None
-            if keep:
-                out.append(keep)
-            out.append("        | ...")
-            skipping = True
+        started = next((e for s, e in VOLATILE if s.match(line)), None)
+        if started is not None:
+            out.append(line[: line.index("|") + 1] + " ...")
+            end = started
             continue
         out.append(line)
     return "\n".join(out) + "\n"
@@ -170,13 +203,15 @@ def run_case(name, grade, update, cache):
         with open(day_yaml, "w") as f:
             f.write(text.replace("    points: 2\n", "    points: [2\n", 1))
         env["GRADE_BUNDLE"] = bundle
+    submissions = os.path.join(cache, "submissions")
+    args = [make_submission(a[1:], submissions) if a.startswith("@") else a for a in args]
     cwd = os.path.join(HERE, "..", "..") if name == "check" else HERE
     try:
         proc = subprocess.run([grade, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-    replacements = [(SUBMISSIONS + "/", "SUBMISSIONS/"), (bundle + "/", "BUNDLE/"), (cache, "CACHE")]
+    replacements = [(submissions + "/", "SUBMISSIONS/"), (bundle + "/", "BUNDLE/"), (cache, "CACHE")]
     problems = []
     if proc.returncode != expected_status:
         problems.append(f"exit status {proc.returncode}, expected {expected_status}")

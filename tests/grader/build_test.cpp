@@ -43,3 +43,16 @@ TEST(CleanCompilerOutput, ExplainsUndefinedReferences) {
 
 }  // namespace
 }  // namespace grade
+
+namespace grade {
+namespace {
+
+TEST(CleanCompilerOutput, ShowsAnErrorOnceThoughEveryFlavourReportsIt) {
+    const std::string one = "/p/student/a.cpp:4:40: error: expected ';'\n    4 | int x = 1\n";
+    const std::string raw = one + "[2/9] Building CXX object y.o\n" + one + one;
+    const auto clean = clean_compiler_output(raw, "/p/student/", "day01-x/", "/b/hidden/", "/b/tests/");
+    EXPECT_EQ(clean, "day01-x/a.cpp:4:40: error: expected ';'\n    4 | int x = 1\n");
+}
+
+}  // namespace
+}  // namespace grade

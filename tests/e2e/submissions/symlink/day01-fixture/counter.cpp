@@ -1,1 +1,0 @@
-../../../bundle/solutions/day01-fixture/counter.cpp
