@@ -237,7 +237,7 @@ TestRun run_test(const TestRunRequest& request) {
     }
     const std::string failures = failures_text(frames, {request.hidden_dir, request.public_dir});
 
-    if (completed->end == ProcessEnd::timed_out) {
+    if (completed->end == ProcessEnd::timed_out && reports.empty()) {
         result.outcome = hang.kind == HangKind::deadlock || hang.kind == HangKind::stuck ? Outcome::deadlock
                                                                                          : Outcome::timeout;
         result.message = fmt::format("The test did not finish within {} s.\n{}", cmd.deadline.count() / 1000,
@@ -261,6 +261,12 @@ TestRun run_test(const TestRunRequest& request) {
         }
         if (!failures.empty()) {
             result.message += "The test's own checks also failed:\n" + failures;
+        }
+        // A race often ends in a hang (a corrupted structure, a lost update to a loop condition):
+        // the report is the cause, the hang its symptom.
+        if (completed->end == ProcessEnd::timed_out) {
+            result.message += fmt::format("After that report the test hung and was stopped after {} s.\n{}",
+                                          cmd.deadline.count() / 1000, completed->diagnosis);
         }
     } else if (completed->end == ProcessEnd::signaled) {
         result.outcome = Outcome::crash;
