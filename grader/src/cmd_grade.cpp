@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 int exit_status(const Error& error) { return error.kind == ErrorKind::usage ? exit_usage : exit_infrastructure; }
 
 const std::vector<std::string>& subcommand_names() {
-    static const std::vector<std::string> names = {"list", "check"};
+    static const std::vector<std::string> names = {"list", "check", "hint"};
     return names;
 }
 

@@ -36,7 +36,13 @@ struct CheckOptions {
     std::optional<std::string> out;
 };
 
+struct HintOptions {
+    std::string day;
+    std::optional<int> task;
+};
+
 int cmd_grade(const GradeOptions& options, const Printer& printer);
+int cmd_hint(const HintOptions& options, const Printer& printer);
 int cmd_list(const std::optional<std::string>& repo, const Printer& printer);
 int cmd_check(const CheckOptions& options, const Printer& printer);
 int cmd_version(const Printer& printer);

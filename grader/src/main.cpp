@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
         "              [--format text|json|gradescope] [--out FILE]\n"
         "                                  grade a day (day3, day03, 3 or its slug)\n"
         "  grade list [--repo DIR]         every day with your last score\n"
+        "  grade hint <day> [task]         the next hint (one level more each time)\n"
         "  grade check [<day>...|--all]    the course's self-test (instructors)\n"
         "Exit status: 0 full marks, 1 below full marks, 2 usage error, 3 the grader could not grade.");
     app.require_subcommand(0, 1);
@@ -66,6 +67,11 @@ int main(int argc, char** argv) {
     auto* list = app.add_subcommand("list", "every day with its title, your last score and the tasks done");
     list->add_option("--repo", list_repo, "your course repository (default: found from here upwards)");
 
+    grade::HintOptions hint_options;
+    auto* hint = app.add_subcommand("hint", "the hints of a task, one more level each time you ask");
+    hint->add_option("day", hint_options.day, "the day")->required();
+    hint->add_option("task", hint_options.task, "the task number (default: the first one not yet passed)");
+
     grade::CheckOptions check_options;
     auto* check = app.add_subcommand("check", "the course's self-test: sync rules, stub, reference, mutants");
     check->add_option("days", check_options.days, "days to check (default: all)");
@@ -86,6 +92,9 @@ int main(int argc, char** argv) {
     try {
         if (day->parsed()) {
             return grade::cmd_grade(grade_options, printer);
+        }
+        if (hint->parsed()) {
+            return grade::cmd_hint(hint_options, printer);
         }
         if (list->parsed()) {
             return grade::cmd_list(list_repo, printer);

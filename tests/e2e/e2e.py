@@ -78,6 +78,9 @@ CASES = {
     "unknown-test": (grade_day("correct", "--test", "CounterHidden.FourThreadsLoseNothng"), 2, "stderr"),
     "malformed-yaml": (grade_day("correct"), 3, "stderr"),
     "list": (["list", "--repo", "@correct", "--color", "never"], 0, "golden"),
+    # Asked three times: one level more each time, then the last one again.
+    "hint": ([["hint", "day1", "1", "--color", "never"]] * 3, 0, "golden"),
+    "hint-unknown-task": (["hint", "day1", "7"], 2, "stderr"),
     "check": (["check", "day1", "--color", "never"], 0, "golden"),
 }
 
@@ -204,10 +207,18 @@ def run_case(name, grade, update, cache):
             f.write(text.replace("    points: 2\n", "    points: [2\n", 1))
         env["GRADE_BUNDLE"] = bundle
     submissions = os.path.join(cache, "submissions")
-    args = [make_submission(a[1:], submissions) if a.startswith("@") else a for a in args]
+    args = [make_submission(a[1:], submissions) if isinstance(a, str) and a.startswith("@") else a for a in args]
     cwd = os.path.join(HERE, "..", "..") if name == "check" else HERE
     try:
-        proc = subprocess.run([grade, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+        runs = args if args and isinstance(args[0], list) else [args]
+        if name == "hint":  # hint levels are remembered in the cache: start from none
+            os.makedirs(cache, exist_ok=True)
+            env["GRADE_CACHE"] = tempfile.mkdtemp(prefix="grade-e2e-hints-", dir=cache)
+        outputs = []
+        for run in runs:
+            proc = subprocess.run([grade, *run], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+            outputs.append(proc.stdout)
+        proc.stdout = "".join(outputs)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
