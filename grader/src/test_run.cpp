@@ -92,6 +92,12 @@ std::string failures_text(const Frames& frames, const std::vector<std::string>& 
                 text.erase(at, prefix.size());
             }
         }
+        // RapidCheck quotes the failing RC_ macro's source text after its location line; the
+        // counterexample and the message that follow say it all, without the test's source.
+        for (auto at = text.find("\nRC_"); at != std::string::npos; at = text.find("\nRC_", at)) {
+            auto end = text.find("\n\n", at + 1);
+            text.erase(at + 1, end == std::string::npos ? std::string::npos : end - at);
+        }
         if (!text.ends_with('\n')) {
             text += '\n';
         }

@@ -74,10 +74,14 @@ TEST(BankAccountHidden, FiveConcurrentWithdrawalsOfFifty) {
                           << "calls succeeded, but a balance of 100 covers two of them: a "
                           << "withdrawal was refused although the money was there.";
         }
-        EXPECT_EQ(balance, 100 - 50L * ok)
-            << "round " << round << ": after " << ok << " successful withdrawals of 50 from 100 the "
-            << "balance must be " << 100 - 50L * ok << "; money appeared or vanished (a write "
-            << "based on a stale read of the balance).";
+        // Conservation is only worth stating when the count was plausible: after 5 successes the
+        // expected balance (-150) would itself be nonsense and only confuse.
+        if (ok <= 2) {
+            EXPECT_EQ(balance, 100 - 50L * ok)
+                << "round " << round << ": after " << ok << " successful withdrawals of 50 from 100 the "
+                << "balance must be " << 100 - 50L * ok << "; money appeared or vanished (a write "
+                << "based on a stale read of the balance).";
+        }
         if (HasFailure()) {
             return;
         }
