@@ -13,10 +13,12 @@
 // With cvdelay every wait pauses 2 ms with the mutex held before it really waits: an open() that
 // writes the flag without the mutex lands in that pause and its notify reaches nobody.
 TEST(GateHidden, OpenIsNeverLost) {
-    for (int round = 0; round < 20; ++round) {
+    // 50 rounds: under load the waiter sometimes starts too late to be caught in a round (it then
+    // finds the gate open and never waits); one caught round is enough to hang the test.
+    for (int round = 0; round < 50; ++round) {
         fx::Gate gate;
         std::thread waiter([&] { gate.wait(); });
-        std::this_thread::sleep_for(std::chrono::microseconds(500));  // let the waiter reach wait()
+        std::this_thread::sleep_for(std::chrono::microseconds(1000));  // let the waiter reach wait()
         gate.open();
         ct::step("wait() must return after open() (round " + std::to_string(round) + ")");
         waiter.join();
