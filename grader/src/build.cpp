@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "subprocess.hpp"
+#include "util.hpp"
 
 namespace grade {
 namespace fs = std::filesystem;
@@ -66,11 +67,6 @@ std::string clean_compiler_output(const std::string& raw, const std::string& pri
     static const std::regex object_context(R"(^/usr/bin/ld: \S+\.o: in function)");
     static const std::regex location(R"(^(\S+?):(\d+)(:\d+)?: )");
     static const std::regex quoted(R"(^\s*(\d+\s*)?\|)");
-    const auto replace_all = [](std::string& line, const std::string& from, const std::string& to) {
-        for (auto at = line.find(from); !from.empty() && at != std::string::npos; at = line.find(from, at + to.size())) {
-            line.replace(at, from.size(), to);
-        }
-    };
     // Every flavour compiles the same files, so each error arrives once per flavour (interleaved,
     // as the flavours build in parallel): a block (a diagnostic line and the lines quoting its
     // source) is shown only the first time.
@@ -145,13 +141,7 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     }
     const std::string stamp_text = join(configure, "\n");
     const auto stamp = ws.build() / "grade-configure.stamp";
-    std::string old_stamp;
-    {
-        std::ifstream in(stamp);
-        std::ostringstream text;
-        text << in.rdbuf();
-        old_stamp = text.str();
-    }
+    const std::string old_stamp = read_file(stamp).value_or("");
     const auto deadline = std::chrono::seconds(day.limits.build_timeout_s);
     const std::string private_dir = ws.student().string() + "/";
     const std::string hidden_dir = bundle.exercise_dir(day.dir).string() + "/hidden/";

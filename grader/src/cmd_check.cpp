@@ -15,6 +15,7 @@
 #include "grading.hpp"
 #include "mutants.hpp"
 #include "test_run.hpp"
+#include "util.hpp"
 
 namespace grade {
 namespace fs = std::filesystem;
@@ -57,13 +58,6 @@ std::set<std::string> listing(const fs::path& dir) {
     return names;
 }
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 std::string join(const std::set<std::string>& items) {
     std::string out;
     for (const auto& item : items) {
@@ -93,7 +87,7 @@ RuleResult rule_handout_clean(const BundlePaths& bundle, const DaySpec& day, con
     for (auto it = fs::recursive_directory_iterator(bundle.exercise_dir(day.dir), ec);
          it != fs::recursive_directory_iterator(); ++it) {
         if (it->is_regular_file()) {
-            private_contents.insert(read_file(it->path()));
+            private_contents.insert(read_file(it->path()).value_or(""));
         }
     }
     for (auto it = fs::recursive_directory_iterator(bundle.template_dir(day.dir), ec);
@@ -103,7 +97,7 @@ RuleResult rule_handout_clean(const BundlePaths& bundle, const DaySpec& day, con
             continue;
         }
         if (name.ends_with("_hidden_test.cpp") || name == "grading.yaml" || name.ends_with(".patch") ||
-            private_contents.contains(read_file(it->path()))) {
+            private_contents.contains(read_file(it->path()).value_or(""))) {
             r.ok = false;
             r.details += fmt::format("templates/{}/{} is (or copies) a private file\n", day.dir,
                                      fs::relative(it->path(), bundle.template_dir(day.dir)).string());
@@ -138,7 +132,8 @@ Result<std::vector<RuleResult>> check_day(const BundlePaths& bundle, const Cours
         RuleResult r{2, true, "", ""};
         bool todo = false;
         for (const auto& name : day.files) {
-            todo = todo || read_file(bundle.template_dir(dir) / name).find("TODO(student)") != std::string::npos;
+            todo = todo || read_file(bundle.template_dir(dir) / name).value_or("").find("TODO(student)") !=
+                               std::string::npos;
         }
         printer.progress(fmt::format("{}: grading the stub (public tests)", dir));
         GradeRequest request{.bundle = &bundle, .day = &day, .environment = &environment,

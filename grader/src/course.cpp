@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "edit_distance.hpp"
+#include "util.hpp"
 
 namespace grade {
 namespace {
@@ -380,13 +381,11 @@ Result<DaySpec> parse_day(const std::string& dir, const std::string& day_yaml, c
 namespace {
 
 Result<std::string> read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    auto text = read_file(path);
+    if (!text) {
         return fail("{}: cannot read the file", path.string());
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return *text;
 }
 
 }  // namespace

@@ -93,9 +93,10 @@ std::string Printer::day_report(const DayResult& result, const DaySpec& day) con
         out += "\n" + red("Your code does not compile") + " (every test below is build_error). The compiler said:\n";
         out += indent(result.build_messages, "  | ");
     }
+    const auto label = [](const TestResult& test) { return test.name + (test.hidden ? " (hidden)" : ""); };
     std::size_t width = 0;
     for (const auto& test : result.tests) {
-        width = std::max(width, test.name.size() + (test.hidden ? 9 : 0));
+        width = std::max(width, label(test).size());
     }
     for (const auto& task : day.tasks) {
         bool header = false;
@@ -110,7 +111,7 @@ std::string Printer::day_report(const DayResult& result, const DaySpec& day) con
             const bool passed = test.outcome == Outcome::pass;
             const std::string mark = passed ? green("PASS") : red("FAIL");
             const std::string kind = passed ? "" : to_string(test.outcome);
-            out += fmt::format("  {}  {:<{}}  {:>11} {:>6}\n", mark, test.name + (test.hidden ? " (hidden)" : ""), width,
+            out += fmt::format("  {}  {:<{}}  {:>11} {:>6}\n", mark, label(test), width,
                                kind, fmt::format("{:g}/{:g}", test.score, test.max_score));
             if (!passed && test.outcome != Outcome::build_error && !test.message.empty()) {
                 out += indent(test.message, "        | ");

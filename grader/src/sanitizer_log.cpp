@@ -1,4 +1,5 @@
 #include "sanitizer_log.hpp"
+#include "util.hpp"
 
 #include <fmt/format.h>
 
@@ -12,12 +13,7 @@ namespace {
 
 std::string strip_paths(std::string line, const std::vector<std::string>& strip) {
     for (const auto& prefix : strip) {
-        if (prefix.empty()) {
-            continue;
-        }
-        for (auto at = line.find(prefix); at != std::string::npos; at = line.find(prefix, at)) {
-            line.erase(at, prefix.size());
-        }
+        replace_all(line, prefix, "");
     }
     return line;
 }
@@ -129,10 +125,7 @@ std::vector<SanitizerReport> read_sanitizer_logs(const std::filesystem::path& di
         if (entry.path().filename().string().rfind(prefix, 0) != 0) {
             continue;
         }
-        std::ifstream file(entry.path());
-        std::ostringstream text;
-        text << file.rdbuf();
-        auto reports = parse_sanitizer_log(text.str(), student_files, strip);
+        auto reports = parse_sanitizer_log(read_file(entry.path()).value_or(""), student_files, strip);
         all.insert(all.end(), reports.begin(), reports.end());
     }
     return all;

@@ -14,6 +14,7 @@
 #include "result_frames.hpp"
 #include "sanitizer_log.hpp"
 #include "subprocess.hpp"
+#include "util.hpp"
 
 namespace grade {
 namespace fs = std::filesystem;
@@ -88,9 +89,7 @@ std::string failures_text(const Frames& frames, const std::vector<std::string>& 
         const auto message = frame.value("message", "");
         text += file.empty() ? message : fmt::format("{}:{}: {}", file, frame.value("line", 0), message);
         for (const auto& prefix : strip) {
-            for (auto at = text.find(prefix); !prefix.empty() && at != std::string::npos; at = text.find(prefix, at)) {
-                text.erase(at, prefix.size());
-            }
+            replace_all(text, prefix, "");
         }
         // RapidCheck quotes the failing RC_ macro's source text after its location line; the
         // counterexample and the message that follow say it all, without the test's source.
@@ -132,10 +131,7 @@ bool tsan_cannot_map(const Completed& completed, const fs::path& logs, const std
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(logs, ec)) {
         if (entry.path().filename().string().rfind(id, 0) == 0) {
-            std::ifstream in(entry.path());
-            std::ostringstream text;
-            text << in.rdbuf();
-            if (text.str().find(symptom) != std::string::npos) {
+            if (read_file(entry.path()).value_or("").find(symptom) != std::string::npos) {
                 return true;
             }
         }

@@ -1,4 +1,5 @@
 #include "workspace.hpp"
+#include "util.hpp"
 
 #include <sys/stat.h>
 
@@ -9,17 +10,6 @@
 
 namespace grade {
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string read_all(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-}  // namespace
 
 fs::path cache_root() {
     if (const char* env = std::getenv("GRADE_CACHE"); env != nullptr && *env != '\0') {
@@ -74,8 +64,8 @@ Result<Ingested> ingest(const fs::path& source_day_dir, const DaySpec& day, cons
             fs::remove(target, ec);
             continue;
         }
-        const std::string content = read_all(source);
-        if (!fs::exists(target) || read_all(target) != content) {
+        const std::string content = read_file(source).value_or("");
+        if (read_file(target) != content) {
             std::ofstream out(target, std::ios::binary | std::ios::trunc);
             out << content;
             if (!out) {
