@@ -5,7 +5,8 @@
 #
 # Per flavour F it defines: ct_harness_F (the harness, compiled with F's flags so sanitizers see
 # its synchronisation), ct_student_F (the student's .cpp files, the only objects an edit rebuilds)
-# and tests_F in bin/ (public + hidden test sources, linked with both).
+# and tests_F in bin/ (public + hidden test sources, linked with both); for a day that uses Asio
+# also ct_asio_F (see ct_add_asio).
 
 include_guard(GLOBAL)
 
@@ -41,6 +42,30 @@ function(ct_add_harness flavour harness_dir)
     PRIVATE nlohmann_json::nlohmann_json)
 endfunction()
 
+# Days that list `asio` in day.yaml's `libraries` (standalone Asio 1.22, header-only) get, in every
+# translation unit of the day (student files, tests, harness), Asio's custom handler tracking hook
+# pointed at the harness (ct/asio_tracking.hpp): it changes the layout of Asio's operation objects,
+# so it must be all or nothing. ct_asio_F adds the tracker's implementation (src/asio_tracking.cpp,
+# per-handler wall/CPU/context-switch accounting and stack sampling, read through
+# ct/handler_watch.hpp) and libbacktrace (shipped with GCC) to symbolise the samples. Under TSan,
+# Asio's fenced blocks are disabled: g++ 12's TSan does not model atomic_thread_fence (curriculum §1).
+# ASIO_HAS_STD_ALIGNED_ALLOC is fixed for every TU: Asio 1.22 decides it from _GLIBCXX_HAVE_ALIGNED_ALLOC,
+# which is defined only if a standard header came before Asio's, so a TU that includes Asio first
+# allocates recycled handler memory with operator new while one that includes <gtest/gtest.h> first
+# frees it with free(): ASan's alloc-dealloc-mismatch on correct code (seen on day 6).
+function(ct_add_asio flavour harness_dir)
+  if(TARGET ct_asio_${flavour})
+    return()
+  endif()
+  add_library(ct_asio_${flavour} OBJECT ${harness_dir}/src/asio_tracking.cpp)
+  target_compile_definitions(ct_asio_${flavour} PUBLIC
+    "ASIO_CUSTOM_HANDLER_TRACKING=\"ct/asio_tracking.hpp\"" ASIO_HAS_STD_ALIGNED_ALLOC=1)
+  if(flavour STREQUAL "tsan")
+    target_compile_definitions(ct_asio_${flavour} PUBLIC ASIO_DISABLE_FENCED_BLOCK)
+  endif()
+  target_link_libraries(ct_asio_${flavour} PUBLIC ct_harness_${flavour} backtrace)
+endfunction()
+
 function(ct_add_shims harness_dir)
   if(TARGET ct_cvdelay)
     return()
@@ -59,21 +84,33 @@ function(add_course_day)
   find_package(rapidcheck REQUIRED)
   find_package(nlohmann_json REQUIRED)
   ct_add_shims(${arg_HARNESS_DIR})
+  # `asio` names the harness's Asio support, not a library to link (Asio is header-only).
+  set(libraries ${arg_LIBRARIES})
+  set(use_asio FALSE)
+  if("asio" IN_LIST libraries)
+    list(REMOVE_ITEM libraries asio)
+    set(use_asio TRUE)
+  endif()
   foreach(flavour IN LISTS arg_FLAVOURS)
     if(NOT DEFINED CT_FLAVOUR_${flavour}_FLAGS)
       message(FATAL_ERROR "add_course_day(${arg_NAME}): unknown build flavour '${flavour}' (release, tsan, asan)")
     endif()
     ct_add_harness(${flavour} ${arg_HARNESS_DIR})
+    set(flavour_libraries ${libraries})
+    if(use_asio)
+      ct_add_asio(${flavour} ${arg_HARNESS_DIR})
+      list(APPEND flavour_libraries ct_asio_${flavour})
+    endif()
     set(student_objects "")
     if(arg_STUDENT_SOURCES)
       add_library(ct_student_${flavour} OBJECT ${arg_STUDENT_SOURCES})
       target_include_directories(ct_student_${flavour} PUBLIC ${arg_STUDENT_DIR})
-      target_link_libraries(ct_student_${flavour} PUBLIC ct_harness_${flavour} ${arg_LIBRARIES})
+      target_link_libraries(ct_student_${flavour} PUBLIC ct_harness_${flavour} ${flavour_libraries})
       set(student_objects $<TARGET_OBJECTS:ct_student_${flavour}>)
     endif()
     add_executable(tests_${flavour} ${arg_TEST_SOURCES} ${student_objects})
     target_include_directories(tests_${flavour} PRIVATE ${arg_STUDENT_DIR})
-    target_link_libraries(tests_${flavour} PRIVATE ct_harness_${flavour} ${arg_LIBRARIES})
+    target_link_libraries(tests_${flavour} PRIVATE ct_harness_${flavour} ${flavour_libraries})
     # The sanitizer runtimes are shared libraries: they see the harness's hooks
     # (__tsan_on_report, __tsan_default_options, ...) only if the executable exports them.
     set_target_properties(tests_${flavour} PROPERTIES
