@@ -7,8 +7,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config patch
   libgtest-dev libgmock-dev librapidcheck-dev
   libyaml-cpp-dev libgit2-dev libasio-dev nlohmann-json3-dev libcli11-dev libfmt-dev libexpected-dev
-  libssl-dev libseccomp-dev libboost-dev
-  gdb libc6-dbg curl python3 util-linux
+  libssl-dev libseccomp-dev libboost-dev libpugixml-dev
+  gdb libc6-dbg curl python3 util-linux git
 )
 
 missing=()

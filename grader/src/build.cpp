@@ -1,12 +1,18 @@
 #include "build.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "embed_scan.hpp"
+#include "sandbox.hpp"
 #include "subprocess.hpp"
 #include "util.hpp"
+
+extern char** environ;
 
 namespace grade {
 namespace fs = std::filesystem;
@@ -47,6 +53,42 @@ bool on_path(const std::string& program) {
         }
     }
     return false;
+}
+
+// The compiler cache of a confined build: one per slot when builds run as the slot's build uid
+// (a test uid can never write it), else the user's own.
+fs::path ccache_dir(const Sandbox* box) {
+    if (box != nullptr && box->slot >= 0) {
+        return cache_root() / "ccache" / fmt::format("slot-{}", box->slot);
+    }
+    if (const char* dir = std::getenv("CCACHE_DIR"); dir != nullptr && *dir != '\0') {
+        return dir;
+    }
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+        return fs::path(xdg) / "ccache";
+    }
+    const char* home = std::getenv("HOME");
+    return fs::path(home != nullptr ? home : "/tmp") / ".cache" / "ccache";
+}
+
+// What a build may do: read the system, the course's harness, CMake function and this day's tests,
+// and the student's files; write its build tree and the compiler cache. Never the solutions, other
+// days, other workspaces, or /dev/zero.
+Confinement build_confinement(const BundlePaths& bundle, const DaySpec& day, const Workspace& ws,
+                              const fs::path& ccache) {
+    Confinement c;
+    c.role = Confinement::Role::build;
+    c.memory_bytes = day.limits.build_memory_mb << 20;
+    c.tasks = 256;
+    c.cpu_seconds = 600;
+    c.file_bytes = 512L << 20;
+    c.network = false;
+    c.read_dirs = {bundle.cmake_day_dir().parent_path(), bundle.harness_dir(), bundle.template_dir(day.dir) / "tests",
+                   bundle.exercise_dir(day.dir) / "hidden"};
+    c.private_dirs = {ws.student()};
+    c.write_dirs = {ws.build(), ccache};
+    c.private_tmp = ws.root / "build-tmp";
+    return c;
 }
 
 }  // namespace
@@ -145,8 +187,26 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     const auto deadline = std::chrono::seconds(day.limits.build_timeout_s);
     const std::string private_dir = ws.student().string() + "/";
     const std::string hidden_dir = bundle.exercise_dir(day.dir).string() + "/hidden/";
+    const Sandbox* box = nullptr;
+    if (const auto current = sandbox(); current && (*current)->tier != Tier::none) {
+        box = *current;
+    }
+    const fs::path ccache = ccache_dir(box);
+    const Confinement confinement = build_confinement(bundle, day, ws, ccache);
+    // Confined commands start from a clean environment; the user's compiler-cache settings
+    // (CCACHE_DISABLE, CCACHE_MAXSIZE, ...) are not secrets and still apply.
+    std::map<std::string, std::string> build_env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string entry(*e);
+        const auto eq = entry.find('=');
+        if (entry.rfind("CCACHE_", 0) == 0 && eq != std::string::npos) {
+            build_env[entry.substr(0, eq)] = entry.substr(eq + 1);
+        }
+    }
+    build_env["CCACHE_DIR"] = ccache.string();
     if (old_stamp != stamp_text || !fs::exists(ws.build() / "build.ninja")) {
-        Command cmd{.argv = configure, .deadline = deadline, .output_cap = 1 << 20};
+        Command cmd{.argv = configure, .env = build_env, .cwd = ws.build(), .deadline = deadline, .output_cap = 1 << 20};
+        cmd.confinement = confinement;
         TRY(configured, run(cmd));
         result.wall += configured.wall;
         if (!configured.ok()) {
@@ -163,15 +223,57 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     // The condition-variable shims are tiny and shared by every flavour.
     argv.push_back("ct_cvdelay");
     argv.push_back("ct_cvspur");
-    Command cmd{.argv = argv, .deadline = deadline, .output_cap = 1 << 20};
+    Command cmd{.argv = argv, .env = build_env, .cwd = ws.build(), .deadline = deadline, .output_cap = 1 << 20};
+    cmd.confinement = confinement;
     TRY(built, run(cmd));
     result.wall += built.wall;
     result.ok = built.ok();
+    if (!result.ok && built.output.find("ccache: error:") != std::string::npos) {
+        // The compiler cache failed, not the student's code: never a build_error (a 0) for them.
+        return fail("the compiler cache failed while building {} (CCACHE_DIR={}):\n{}", day.dir, ccache.string(),
+                    built.output.substr(built.output.find("ccache: error:"), 600));
+    }
+    if (result.ok) {
+        // A header compiled into a hidden test can .incbin that test's source; refuse the copy.
+        std::vector<fs::path> hidden;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(bundle.exercise_dir(day.dir) / "hidden", ec)) {
+            hidden.push_back(entry.path());
+        }
+        // Scanned once per linked binary (a stamp of its size and time), not on every grading.
+        const auto stamp_file = ws.root / "embed-scan.stamp";
+        std::string scanned = read_file(stamp_file).value_or("");
+        for (const auto f : request.flavours) {
+            struct stat info {};
+            const auto binary = test_binary(ws, f);
+            const auto key = ::stat(binary.c_str(), &info) == 0
+                                 ? fmt::format("{} {} {}.{}\n", binary.string(), info.st_size, info.st_mtim.tv_sec,
+                                               info.st_mtim.tv_nsec)
+                                 : std::string();
+            if (!key.empty() && scanned.find(key) != std::string::npos) {
+                continue;
+            }
+            if (const auto file = find_embedded(binary, hidden)) {
+                result.ok = false;
+                result.messages = fmt::format(
+                    "The test binary holds a copy of the hidden test hidden-tests/{}: the submission embeds files in "
+                    "the build (.incbin or the like). That is never graded.\n",
+                    *file);
+                return result;
+            }
+            scanned += key;
+        }
+        std::ofstream(stamp_file) << scanned;
+    }
     if (!result.ok) {
         result.messages = clean_compiler_output(built.output, private_dir, day.dir + "/", hidden_dir,
                                                 (bundle.template_dir(day.dir) / "tests").string() + "/");
         if (built.end == ProcessEnd::timed_out) {
             result.messages += fmt::format("the build did not finish within {} s\n", day.limits.build_timeout_s);
+        }
+        if (built.out_of_memory) {
+            result.messages += fmt::format("the build used more than its {} MiB of memory and was stopped\n",
+                                           day.limits.build_memory_mb);
         }
     }
     return result;

@@ -1,6 +1,7 @@
 #include "bundle.hpp"
 
-#include <openssl/evp.h>
+#include "digest.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,7 +42,7 @@ Result<BundlePaths> locate_bundle() {
 
 bool has_solutions(const BundlePaths& bundle) { return fs::is_directory(bundle.root / "solutions"); }
 
-Result<std::string> bundle_digest(const BundlePaths& bundle) {
+Result<std::string> bundle_digest(const BundlePaths& bundle, const std::optional<std::string>& day) {
     std::vector<fs::path> files;
     // Exactly what grading reads, so an installed bundle (which has no mutants or design notes)
     // and the course repository it came from have the same digest.
@@ -57,40 +58,32 @@ Result<std::string> bundle_digest(const BundlePaths& bundle) {
             }
         }
     };
-    add_tree(bundle.root / "exercises", true);
+    if (day) {
+        files.push_back(bundle.course_yaml());
+        add_tree(bundle.exercise_dir(*day), true);
+    } else {
+        add_tree(bundle.root / "exercises", true);
+    }
     add_tree(bundle.harness_dir(), false);
     add_tree(bundle.root / "grader" / "cmake", false);
     add_tree(bundle.gdb_dir(), false);
     std::error_code ec;
-    for (const auto& day : fs::directory_iterator(bundle.root / "templates", ec)) {
-        if (fs::exists(day.path() / "day.yaml")) {
-            files.push_back(day.path() / "day.yaml");
-            add_tree(day.path() / "tests", false);
+    for (const auto& entry : fs::directory_iterator(bundle.root / "templates", ec)) {
+        if ((!day || entry.path().filename() == *day) && fs::exists(entry.path() / "day.yaml")) {
+            files.push_back(entry.path() / "day.yaml");
+            add_tree(entry.path() / "tests", false);
         }
     }
     std::sort(files.begin(), files.end());
 
-    const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-        return fail("cannot compute sha256 (OpenSSL)");
-    }
-    std::vector<char> buffer(1 << 16);
+    Sha256 sha;
     for (const auto& file : files) {
-        const auto name = fs::relative(file, bundle.root).generic_string();
-        EVP_DigestUpdate(ctx.get(), name.data(), name.size() + 1);  // with its NUL as a separator
-        std::ifstream in(file, std::ios::binary);
-        while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
-            EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+        sha.field(fs::relative(file, bundle.root).generic_string());
+        if (!sha.file(file)) {
+            return fail("cannot read {} of the course bundle", file.string());
         }
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(ctx.get(), digest, &length);
-    std::string hex = "sha256:";
-    for (unsigned int i = 0; i < length; ++i) {
-        hex += fmt::format("{:02x}", digest[i]);
-    }
-    return hex;
+    return sha.hex();
 }
 
 }  // namespace grade

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "course.hpp"
@@ -18,8 +19,9 @@ namespace grade {
 // GRADE_BUNDLE, else <exe>/../share/grade/bundle, else the source tree this grader was built from.
 Result<BundlePaths> locate_bundle();
 
-// "sha256:<hex>" over every file that grading reads (mutants and solutions excluded).
-Result<std::string> bundle_digest(const BundlePaths& bundle);
+// "sha256:<hex>" over every file that grading reads (mutants and solutions excluded); with a day,
+// over what grading that one day reads (so a fix to day 3's tests regrades nobody's day 1).
+Result<std::string> bundle_digest(const BundlePaths& bundle, const std::optional<std::string>& day = {});
 
 // The course repository has solutions/ and mutants (grade check needs them); a student bundle not.
 bool has_solutions(const BundlePaths& bundle);

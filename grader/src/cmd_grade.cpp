@@ -1,4 +1,5 @@
 #include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include "atomic_file.hpp"
@@ -6,7 +7,9 @@
 #include "commands.hpp"
 #include "edit_distance.hpp"
 #include "grading.hpp"
+#include "report_ci.hpp"
 #include "report_json.hpp"
+#include "util.hpp"
 
 namespace grade {
 namespace fs = std::filesystem;
@@ -14,8 +17,27 @@ namespace fs = std::filesystem;
 int exit_status(const Error& error) { return error.kind == ErrorKind::usage ? exit_usage : exit_infrastructure; }
 
 const std::vector<std::string>& subcommand_names() {
-    static const std::vector<std::string> names = {"list", "check", "hint"};
+    static const std::vector<std::string> names = {"list", "check", "hint", "batch", "init", "ci", "watch", "doctor"};
     return names;
+}
+
+std::string render_result(const std::string& format, const DayResult& result, const DaySpec& day,
+                          const Printer& printer) {
+    if (format == "junit") {
+        return junit_xml(result);
+    }
+    if (format == "github") {
+        // Annotations and the points notice for the runner, then the report for the log; the
+        // Markdown summary goes where GitHub shows it on the run's page.
+        if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary != nullptr && *summary != '\0') {
+            std::ofstream(summary, std::ios::app) << github_summary(result) << "\n";
+        }
+        return github_commands(result, day) + Printer(ColorMode::never).day_report(result, day);
+    }
+    if (format == "json" || format == "gradescope") {
+        return to_json(result).dump(2) + "\n";
+    }
+    return printer.day_report(result, day);
 }
 
 namespace {
@@ -31,7 +53,28 @@ std::string shell_quote(const std::string& word) {
     return quoted + "'";
 }
 
-Result<int> grade_day(const GradeOptions& options, const Printer& printer) {
+// The tests a killed run finished (its journal), so a resumed run does not grade them again. A
+// torn last line (killed mid-write) is dropped.
+Result<std::vector<TestResult>> read_test_journal(const fs::path& journal, const std::string& day) {
+    std::vector<TestResult> done;
+    std::istringstream lines(read_file(journal).value_or(""));
+    std::string line;
+    while (std::getline(lines, line)) {
+        const auto test = nlohmann::json::parse(line, nullptr, false);
+        if (test.is_discarded()) {
+            continue;
+        }
+        auto one = from_json(nlohmann::json{{"extra_data", {{"day", day}}}, {"tests", {test}}});
+        if (one && one->tests.size() == 1) {
+            done.push_back(one->tests.front());
+        }
+    }
+    return done;
+}
+
+}  // namespace
+
+Result<Graded> grade_day(const GradeOptions& options, const Printer& printer) {
     TRY(bundle, locate_bundle());
     TRY(course, load_course(bundle));
     auto day_name = resolve_day(course, options.day);
@@ -90,16 +133,23 @@ Result<int> grade_day(const GradeOptions& options, const Printer& printer) {
     }
 
     TRY(environment, describe_environment(bundle));
-    TRY(workspace, open_workspace(repo_root, day.dir));
+    TRY(workspace, options.slot ? open_slot_workspace(*options.slot, day.dir) : open_workspace(repo_root, day.dir));
     std::string rerun = "grade day" + std::to_string(day.number);
-    if (options.repo) {
+    // A batch grades a private copy: the student reruns in their own repository, without --repo.
+    if (options.repo && !options.slot) {
         rerun += " --repo " + shell_quote(*options.repo);
     }
     fs::path journal;
+    std::vector<TestResult> done;
     if (options.out) {
         journal = fs::path(*options.out + ".partial.jsonl");
-        std::error_code ec;
-        fs::remove(journal, ec);
+        if (options.resume) {
+            TRY(resumed, read_test_journal(journal, day.dir));
+            done = std::move(resumed);
+        } else {
+            std::error_code ec;
+            fs::remove(journal, ec);
+        }
     }
     GradeRequest request{.bundle = &bundle,
                          .day = &day,
@@ -111,7 +161,8 @@ Result<int> grade_day(const GradeOptions& options, const Printer& printer) {
                          .seed = options.seed,
                          .repeat = options.repeat,
                          .rerun_prefix = rerun,
-                         .printer = &printer};
+                         .printer = &printer,
+                         .done = done};
     if (!journal.empty()) {
         request.on_test_done = [&](const TestResult& test) {
             DayResult one;
@@ -121,25 +172,32 @@ Result<int> grade_day(const GradeOptions& options, const Printer& printer) {
         };
     }
     TRY(result, grade_submission(request));
+    if (!options.slot) {
+        (void)write_atomic(last_result_path(repo_root, day.dir), to_json(result).dump(2));
+    }
+    return Graded{std::move(result), std::move(day)};
+}
 
-    const auto json = to_json(result);
-    (void)write_atomic(last_result_path(repo_root, day.dir), json.dump(2));
-    const std::string text = options.format == "text" ? printer.day_report(result, day) : json.dump(2) + "\n";
+namespace {
+
+Result<int> grade_and_print(const GradeOptions& options, const Printer& printer) {
+    TRY(graded, grade_day(options, printer));
+    const std::string text = render_result(options.format, graded.result, graded.day, printer);
     if (options.out) {
         TRY_VOID(write_atomic(*options.out, text));
         std::error_code ec;
-        fs::remove(journal, ec);
-        printer.progress(fmt::format("wrote {}: {:g}/{:g}", *options.out, result.score, result.max_score));
+        fs::remove(*options.out + ".partial.jsonl", ec);  // only now: a crash before leaves it to resume from
+        printer.progress(fmt::format("wrote {}: {:g}/{:g}", *options.out, graded.result.score, graded.result.max_score));
     } else {
         std::cout << text << std::flush;
     }
-    return result.full_marks() ? exit_full_marks : exit_below;
+    return graded.result.full_marks() ? exit_full_marks : exit_below;
 }
 
 }  // namespace
 
 int cmd_grade(const GradeOptions& options, const Printer& printer) {
-    const auto status = grade_day(options, printer);
+    const auto status = grade_and_print(options, printer);
     if (!status) {
         printer.error(status.error());
         return exit_status(status.error());

@@ -9,101 +9,12 @@
 
 #include "edit_distance.hpp"
 #include "util.hpp"
+#include "yaml_reader.hpp"
 
 namespace grade {
 namespace {
 
-std::string where(const std::string& file, const YAML::Mark& mark) {
-    if (mark.is_null()) {
-        return file;
-    }
-    return fmt::format("{}:{}:{}", file, mark.line + 1, mark.column + 1);
-}
-
-// Reads one yaml document and checks its keys against a schema; every error names file:line:col.
-class Reader {
-public:
-    explicit Reader(std::string file) : m_file(std::move(file)) {}
-
-    Result<YAML::Node> parse(const std::string& text) const {
-        try {
-            YAML::Node root = YAML::Load(text);
-            if (!root.IsMap()) {
-                return fail("{}: expected a mapping of keys at the top level", where(m_file, root.Mark()));
-            }
-            return root;
-        } catch (const YAML::Exception& e) {
-            return fail("{}: malformed yaml: {}", where(m_file, e.mark), e.msg);
-        }
-    }
-
-    // Unknown keys are errors: a misspelt `timout:` must not silently fall back to a default.
-    Result<void> only_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
-                           const std::string& what) const {
-        if (!map.IsMap()) {
-            return fail("{}: {} must be a mapping", where(m_file, map.Mark()), what);
-        }
-        for (const auto& entry : map) {
-            const auto key = entry.first.as<std::string>();
-            if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-                const auto near = closest(key, allowed, 1);
-                return fail("{}: unknown key '{}' in {}{}", where(m_file, entry.first.Mark()), key, what,
-                            near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near.front()));
-            }
-        }
-        return {};
-    }
-
-    template <class T>
-    Result<T> get(const YAML::Node& map, const std::string& key, const std::string& what) const {
-        const YAML::Node node = map[key];
-        if (!node) {
-            return fail("{}: {} has no '{}'", where(m_file, map.Mark()), what, key);
-        }
-        return convert<T>(node, key);
-    }
-
-    template <class T>
-    Result<T> get_or(const YAML::Node& map, const std::string& key, T fallback) const {
-        const YAML::Node node = map[key];
-        if (!node) {
-            return fallback;
-        }
-        return convert<T>(node, key);
-    }
-
-    template <class T>
-    Result<T> convert(const YAML::Node& node, const std::string& key) const {
-        try {
-            return node.as<T>();
-        } catch (const YAML::Exception&) {
-            return fail("{}: '{}' has the wrong type (expected {})", where(m_file, node.Mark()), key,
-                        type_name<T>());
-        }
-    }
-
-    const std::string& file() const { return m_file; }
-
-private:
-    template <class T>
-    static const char* type_name() {
-        if constexpr (std::is_same_v<T, std::string>) {
-            return "text";
-        } else if constexpr (std::is_same_v<T, bool>) {
-            return "true or false";
-        } else if constexpr (std::is_integral_v<T>) {
-            return "a whole number";
-        } else if constexpr (std::is_floating_point_v<T>) {
-            return "a number";
-        } else {
-            return "a list of text";
-        }
-    }
-
-    std::string m_file;
-};
-
-Result<Flavour> parse_flavour(const Reader& reader, const YAML::Node& node) {
+Result<Flavour> parse_flavour(const YamlReader& reader, const YAML::Node& node) {
     const auto text = node.as<std::string>("");
     if (text == "release") {
         return Flavour::release;
@@ -117,11 +28,14 @@ Result<Flavour> parse_flavour(const Reader& reader, const YAML::Node& node) {
     return fail("{}: unknown build flavour '{}' (release, tsan or asan)", where(reader.file(), node.Mark()), text);
 }
 
-Result<Limits> parse_limits(const Reader& reader, const YAML::Node& node, Limits limits) {
+Result<Limits> parse_limits(const YamlReader& reader, const YAML::Node& node, Limits limits) {
     if (!node) {
         return limits;
     }
-    TRY_VOID(reader.only_keys(node, {"test_timeout", "build_timeout", "output_bytes", "file_bytes"}, "limits"));
+    TRY_VOID(reader.only_keys(node,
+                              {"test_timeout", "build_timeout", "output_bytes", "file_bytes", "memory_mb",
+                               "sanitizer_memory_mb", "build_memory_mb", "threads", "disk_mb", "network"},
+                              "limits"));
     TRY(test_timeout, reader.get_or<int>(node, "test_timeout", limits.test_timeout_s));
     TRY(build_timeout, reader.get_or<int>(node, "build_timeout", limits.build_timeout_s));
     TRY(output_bytes, reader.get_or<long>(node, "output_bytes", limits.output_bytes));
@@ -130,10 +44,29 @@ Result<Limits> parse_limits(const Reader& reader, const YAML::Node& node, Limits
     limits.build_timeout_s = build_timeout;
     limits.output_bytes = output_bytes;
     limits.file_bytes = file_bytes;
+    TRY(memory_mb, reader.get_or<long>(node, "memory_mb", limits.memory_mb));
+    TRY(sanitizer_memory_mb, reader.get_or<long>(node, "sanitizer_memory_mb", limits.sanitizer_memory_mb));
+    TRY(build_memory_mb, reader.get_or<long>(node, "build_memory_mb", limits.build_memory_mb));
+    TRY(threads, reader.get_or<int>(node, "threads", limits.threads));
+    TRY(disk_mb, reader.get_or<long>(node, "disk_mb", limits.disk_mb));
+    TRY(network, reader.get_or<std::string>(node, "network", limits.network ? "loopback" : "none"));
+    if (network != "none" && network != "loopback") {
+        return fail("{}: network must be none or loopback, not '{}'", where(reader.file(), node["network"].Mark()),
+                    network);
+    }
+    if (memory_mb < 16 || sanitizer_memory_mb < 16 || build_memory_mb < 64 || threads < 4 || disk_mb < 1) {
+        return fail("{}: a memory, thread or disk limit is too small to run anything", where(reader.file(), node.Mark()));
+    }
+    limits.memory_mb = memory_mb;
+    limits.sanitizer_memory_mb = sanitizer_memory_mb;
+    limits.build_memory_mb = build_memory_mb;
+    limits.threads = threads;
+    limits.disk_mb = disk_mb;
+    limits.network = network == "loopback";
     return limits;
 }
 
-Result<TestSpec> parse_test(const Reader& reader, const YAML::Node& node, bool hidden) {
+Result<TestSpec> parse_test(const YamlReader& reader, const YAML::Node& node, bool hidden) {
     TRY_VOID(reader.only_keys(node, {"name", "task", "points", "flavour", "timeout", "repeat", "preload", "timing"},
                               hidden ? "a hidden test" : "a public test"));
     TestSpec test;
@@ -176,7 +109,7 @@ Result<TestSpec> parse_test(const Reader& reader, const YAML::Node& node, bool h
     return test;
 }
 
-Result<std::vector<TestSpec>> parse_tests(const Reader& reader, const YAML::Node& list, bool hidden) {
+Result<std::vector<TestSpec>> parse_tests(const YamlReader& reader, const YAML::Node& list, bool hidden) {
     std::vector<TestSpec> tests;
     if (!list) {
         return tests;
@@ -243,7 +176,7 @@ std::optional<std::pair<int, std::string>> split_day_dir(const std::string& dir)
 }
 
 Result<CourseSpec> parse_course(const std::string& text, const std::string& file) {
-    const Reader reader(file);
+    const YamlReader reader(file);
     TRY(root, reader.parse(text));
     TRY_VOID(reader.only_keys(root, {"format_version", "title", "days", "defaults"}, "course.yaml"));
     CourseSpec course;
@@ -278,7 +211,7 @@ Result<CourseSpec> parse_course(const std::string& text, const std::string& file
 Result<DaySpec> parse_day(const std::string& dir, const std::string& day_yaml, const std::string& day_file,
                           const std::optional<std::string>& grading_yaml, const std::string& grading_file,
                           const Limits& defaults) {
-    const Reader reader(day_file);
+    const YamlReader reader(day_file);
     TRY(root, reader.parse(day_yaml));
     TRY_VOID(reader.only_keys(root, {"title", "files", "flavours", "libraries", "tasks", "public_tests"},
                               "day.yaml"));
@@ -328,7 +261,7 @@ Result<DaySpec> parse_day(const std::string& dir, const std::string& day_yaml, c
     day.tests = public_tests;
 
     if (grading_yaml) {
-        const Reader private_reader(grading_file);
+        const YamlReader private_reader(grading_file);
         TRY(grading, private_reader.parse(*grading_yaml));
         TRY_VOID(private_reader.only_keys(grading, {"hidden_tests", "mutants", "limits"}, "grading.yaml"));
         TRY(hidden, parse_tests(private_reader, grading["hidden_tests"], true));

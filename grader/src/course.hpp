@@ -23,6 +23,13 @@ struct Limits {
     int build_timeout_s = 900;     // wall seconds for one build of all flavours
     long output_bytes = 1 << 20;   // output kept per test process
     long file_bytes = 1 << 20;     // largest editable file taken from a submission
+    // The supervisor's limits (grader-design §5), enforced by the sandbox module on every tier.
+    long memory_mb = 512;            // one test process tree (cgroup, else an RSS poller)
+    long sanitizer_memory_mb = 1024; // the same under TSan/ASan (shadow memory, ASan's quarantine)
+    long build_memory_mb = 2048;     // the build (cgroup for the tree; address space per compiler)
+    int threads = 256;               // processes + threads of one test (pids cgroup, RLIMIT_NPROC)
+    long disk_mb = 256;              // what one test may write (its private TMPDIR and logs)
+    bool network = false;            // loopback-only network for days with sockets (network: loopback)
 };
 
 struct TestSpec {

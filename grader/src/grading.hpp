@@ -26,6 +26,7 @@ struct Environment {
     std::string bundle_digest;
     std::string toolchain;
     std::string sandbox_tier;
+    std::vector<std::string> sandbox_warnings;  // missing or disabled layers, in words
 };
 
 // Versions and digest, computed once per process.
@@ -45,6 +46,7 @@ struct GradeRequest {
     std::string rerun_prefix{};          // "grade day1 --repo x": the rerun line appends --test/--seed
     const Printer* printer = nullptr;    // progress; null: silent
     std::function<void(const TestResult&)> on_test_done{};  // journaling
+    std::vector<TestResult> done{};      // tests already graded (a resumed journal): not run again
 };
 
 Result<DayResult> grade_submission(const GradeRequest& request);

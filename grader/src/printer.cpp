@@ -69,6 +69,25 @@ void Printer::test_finished() const {
     }
 }
 
+void Printer::progress_bar(int done, int total, int errors, std::chrono::seconds eta, std::string_view line) const {
+    if (!m_err_tty) {
+        fmt::print(stderr, "grade: [{}/{}] {}\n", done, total, line);
+        std::fflush(stderr);
+        return;
+    }
+    constexpr int width = 24;
+    const int filled = total > 0 ? done * width / total : width;
+    const auto minutes = eta.count() / 60;
+    const auto seconds = eta.count() % 60;
+    fmt::print(stderr, "\r\x1b[2K{} [{}{}] {}/{}{} · ETA {}m{:02}s · {}", paint(m_color_err, "2", "grade:"),
+               std::string(static_cast<std::size_t>(filled), '#'), std::string(static_cast<std::size_t>(width - filled), '.'),
+               done, total, errors > 0 ? paint(m_color_err, "33", fmt::format(" · {} with errors", errors)) : "",
+               minutes, seconds, line);
+    std::fflush(stderr);
+}
+
+void Printer::progress_bar_end() const { test_finished(); }
+
 void Printer::error(const Error& error) const {
     fmt::print(stderr, "{} {}\n", paint(m_color_err, "1;31", "grade: error:"), error.message);
 }
@@ -125,6 +144,9 @@ std::string Printer::day_report(const DayResult& result, const DaySpec& day) con
                        static_cast<double>(result.execution_time.count()) / 1000.0);
     out += fmt::format("grader {} · bundle {} · {} · sandbox: {}\n", result.grader_version,
                        result.bundle.substr(0, 19), result.toolchain, result.sandbox_tier);
+    for (const auto& warning : result.sandbox_warnings) {
+        out += yellow("warning: ") + warning + "\n";
+    }
     return out;
 }
 

@@ -2,6 +2,7 @@
 // (or a file). Machine formats are in report_*.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -23,6 +24,10 @@ public:
     // A test about to run, as "[3/18] Name"; replaced in place on a terminal.
     void test_started(int index, int count, std::string_view name) const;
     void test_finished() const;
+    // Long work (a batch): "[########......] 12/30 · 2 with errors · ETA 3m20s · alice", redrawn in
+    // place on a terminal; on a pipe, one plain line per finished item (`line`), no bar.
+    void progress_bar(int done, int total, int errors, std::chrono::seconds eta, std::string_view line) const;
+    void progress_bar_end() const;
     void error(const Error& error) const;
     void warning(std::string_view text) const;
 

@@ -40,6 +40,7 @@ nlohmann::json to_json(const DayResult& result) {
               {"bundle", result.bundle},
               {"toolchain", result.toolchain},
               {"sandbox_tier", result.sandbox_tier},
+              {"sandbox_warnings", result.sandbox_warnings},
               {"commit", result.commit},
               {"outcomes", outcomes},
               {"execution_ms", result.execution_time.count()},
@@ -58,6 +59,7 @@ Result<DayResult> from_json(const nlohmann::json& json) {
         result.bundle = extra.value("bundle", "");
         result.toolchain = extra.value("toolchain", "");
         result.sandbox_tier = extra.value("sandbox_tier", "");
+        result.sandbox_warnings = extra.value("sandbox_warnings", std::vector<std::string>{});
         result.commit = extra.value("commit", "");
         result.build_messages = extra.value("build_messages", "");
         result.missing = extra.value("missing_files", std::vector<std::string>{});

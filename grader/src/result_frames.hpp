@@ -18,4 +18,9 @@ struct Frames {
 
 Frames parse_frames(const std::string& bytes, const std::string& nonce);
 
+// The harness's two nonces (side_channel.hpp): start, end and done count only with the verdict
+// nonce, which never leaves the harness's main; every other frame may carry either. A verdict
+// frame with the data nonce is a forgery and is rejected.
+Frames parse_frames(const std::string& bytes, const std::string& verdict_nonce, const std::string& data_nonce);
+
 }  // namespace grade

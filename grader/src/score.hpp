@@ -40,6 +40,7 @@ struct DayResult {
     std::string bundle;
     std::string toolchain;
     std::string sandbox_tier;
+    std::vector<std::string> sandbox_warnings;  // missing sandbox layers (empty: all of the tier's)
     std::string commit;
     std::chrono::milliseconds execution_time{0};
 

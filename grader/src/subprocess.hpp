@@ -3,7 +3,8 @@
 // stdout and stderr are captured together up to a cap (the rest is drained and counted, so a flood
 // can neither block the child nor fill the grader's memory), and an optional results side channel
 // (a pipe on fd 3) is read separately. When the child ends, the whole group is killed, so helpers
-// it left behind do not outlive it. Sandboxing layers slot in here (Command::limits).
+// it left behind do not outlive it. A command with a Confinement runs in the sandbox of
+// sandbox.hpp (namespaces, slot uid, seccomp, Landlock, cgroups; swept when it ends).
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "sandbox.hpp"
 
 namespace grade {
 
@@ -38,6 +40,12 @@ struct Command {
     // Called once if the deadline passes, while the child still runs (to diagnose a hang before
     // the kill), with the side-channel bytes read so far. Its text is Completed::diagnosis.
     std::function<std::string(pid_t, const std::string& side_so_far)> on_deadline{};
+    // Run confined (build or test role); ignored when the sandbox tier in force is `none`.
+    std::optional<Confinement> confinement{};
+    // Bytes the child can read from fd 4 (a pipe filled before it starts): a secret that is never
+    // in its environment or on its command line.
+    std::optional<std::string> secret_fd4{};
+    bool disable_aslr = false;  // personality(ADDR_NO_RANDOMIZE) before exec (TSan on >28 mmap bits)
 };
 
 enum class ProcessEnd { exited, signaled, timed_out };
@@ -52,6 +60,11 @@ struct Completed {
     std::string diagnosis;    // from on_deadline
     std::chrono::milliseconds wall{0};
     std::chrono::milliseconds cpu{0};  // user + system time of the child itself
+    // From the sandbox (confined commands only):
+    int leftovers = 0;           // processes still running after the main one ended (then killed)
+    bool out_of_memory = false;  // stopped by the memory limit
+    bool out_of_disk = false;    // stopped by the disk limit
+    long peak_memory = 0;        // bytes, when measured
 
     bool ok() const { return end == ProcessEnd::exited && exit_code == 0; }
 };

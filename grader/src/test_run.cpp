@@ -1,10 +1,11 @@
 #include "test_run.hpp"
 
 #include <fmt/format.h>
-#include <sys/utsname.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <random>
 #include <thread>
@@ -26,9 +27,9 @@ std::string fresh_nonce() {
     return fmt::format("{:08x}{:08x}{:08x}{:08x}", device(), device(), device(), device());
 }
 
-std::string last_step(const std::string& side, const std::string& nonce) {
+std::string last_step(const std::string& side, const std::string& nonce, const std::string& data_nonce) {
     std::string step;
-    for (const auto& frame : parse_frames(side, nonce).accepted) {
+    for (const auto& frame : parse_frames(side, nonce, data_nonce).accepted) {
         if (frame["type"] == "step" && frame.contains("text")) {
             step = frame["text"].get<std::string>();
         }
@@ -48,32 +49,87 @@ std::optional<std::string> student_source_line(const Workspace& ws, const std::s
     return std::nullopt;
 }
 
+// A mutex records its owner's thread id as the owner sees it: inside the sandbox's pid namespace
+// that is not the id gdb (outside) reports. /proc/<pid>/task/*/status's NSpid maps one to the other.
+void owners_to_host_tids(pid_t pid, std::vector<ThreadDump>& threads) {
+    std::map<int, int> host_of;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "task", ec)) {
+        std::istringstream status(read_file(task.path() / "status").value_or(""));
+        for (std::string line; std::getline(status, line);) {
+            if (line.rfind("NSpid:", 0) == 0) {
+                std::istringstream ids(line.substr(6));
+                std::vector<int> values;
+                for (int id = 0; ids >> id;) {
+                    values.push_back(id);
+                }
+                if (values.size() > 1) {
+                    host_of[values.back()] = values.front();
+                }
+            }
+        }
+    }
+    if (host_of.empty()) {
+        return;
+    }
+    for (auto& thread : threads) {
+        for (auto& frame : thread.frames) {
+            if (frame.owner && *frame.owner != 0 && host_of.contains(*frame.owner)) {
+                frame.owner = host_of[*frame.owner];
+            }
+        }
+    }
+}
+
+// Threads of `pid` that are running or waiting for a CPU (state R), as opposed to blocked.
+int runnable_threads(pid_t pid) {
+    int count = 0;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "task", ec)) {
+        const auto stat = read_file(task.path() / "stat").value_or("");
+        const auto close = stat.rfind(')');
+        if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'R') {
+            ++count;
+        }
+    }
+    return count;
+}
+
 struct Diagnosis {
     HangKind kind = HangKind::unknown;
     std::string text;
 };
 
-Diagnosis diagnose(pid_t pid, const std::string& side, const std::string& nonce, const TestRunRequest& request) {
+Diagnosis diagnose(pid_t pid, const std::string& side, const std::string& nonce, const std::string& data_nonce,
+                   const TestRunRequest& request) {
     HangContext context;
     context.student_files = request.day->files;
     context.source_line = [&](const std::string& file, int line) {
         return student_source_line(request.workspace, file, line);
     };
-    context.last_step = last_step(side, nonce);
+    context.last_step = last_step(side, nonce, data_nonce);
     const auto before = process_cpu_ticks(pid);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    int runnable = 0;
+    for (int sample = 0; sample < 6; ++sample) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        runnable += runnable_threads(pid) > 0 ? 1 : 0;
+    }
     const auto after = process_cpu_ticks(pid);
-    // 300 ms is 30 ticks of one busy core; a third of that is clearly more than idle waiting.
-    context.busy = before && after && *after - *before >= 10;
+    // 300 ms is 30 ticks of one busy core; a third of that is clearly more than idle waiting. On a
+    // loaded machine a spinning thread may get less than that, but it is runnable whenever we look.
+    context.busy = (before && after && *after - *before >= 10) || runnable >= 4;
     std::vector<ThreadDump> threads;
     if (fs::exists(request.gdb_script)) {
-        Command gdb{.argv = {"gdb", "-p", std::to_string(pid), "-batch", "-nx", "-q", "-x", request.gdb_script.string()},
+        // The test binary is the student's: gdb must not auto-load scripts it names (.debug_gdb_scripts).
+        Command gdb{.argv = {"gdb", "-iex", "set auto-load off", "-p", std::to_string(pid), "-batch", "-nx", "-q", "-x",
+                             request.gdb_script.string()},
                     .deadline = std::chrono::seconds(20),
                     .output_cap = 8 << 20};
         if (const auto dumped = run(gdb)) {
             threads = parse_thread_dump(dumped->output);
         }
     }
+    owners_to_host_tids(pid, threads);
     const auto report = describe_hang(threads, context);
     return {report.kind, report.text};
 }
@@ -139,6 +195,46 @@ bool tsan_cannot_map(const Completed& completed, const fs::path& logs, const std
     return false;
 }
 
+// The test may write only its logs and its TMPDIR; the grader then reads the logs, so anything
+// there that is not a plain file of its own (a link to /etc/shadow, a FIFO) goes first.
+void remove_strange_files(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        struct stat info {};
+        if (::lstat(entry.path().c_str(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_nlink > 1) {
+            fs::remove_all(entry.path(), ec);
+        }
+    }
+}
+
+void empty_directory(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        fs::remove_all(entry.path(), ec);
+    }
+}
+
+// What a test may do (grader-design §5 defaults, per day in grading.yaml's limits).
+Confinement test_confinement(const TestRunRequest& request, const fs::path& binary, std::chrono::seconds deadline) {
+    const auto& limits = request.day->limits;
+    const auto& ws = request.workspace;
+    Confinement c;
+    c.role = Confinement::Role::test;
+    c.sanitizer = request.test->flavour != Flavour::release;
+    c.memory_bytes = (c.sanitizer ? limits.sanitizer_memory_mb : limits.memory_mb) << 20;
+    c.tasks = limits.threads + 8;  // the sanitizers' own helper threads
+    c.cpu_seconds = 2 * deadline.count() + 5;  // a backstop: the wall deadline decides
+    c.file_bytes = 64L << 20;
+    c.disk_bytes = limits.disk_mb << 20;
+    c.open_files = 4096;
+    c.network = limits.network;
+    c.read_files = {binary};
+    c.read_dirs = {shim_library(ws, Preload::cvdelay).parent_path()};
+    c.write_dirs = {ws.logs()};
+    c.private_tmp = ws.root / "tmp";
+    return c;
+}
+
 }  // namespace
 
 bool needs_confirmation(const TestSpec& test, Outcome outcome) {
@@ -150,7 +246,8 @@ TestRun run_test(const TestRunRequest& request) {
     const auto& ws = request.workspace;
     TestRun result;
     result.seed = request.seed;
-    const std::string nonce = fresh_nonce();
+    const std::string nonce = fresh_nonce();       // on verdict frames (start, end, done)
+    const std::string data_nonce = fresh_nonce();  // on every other frame
     const std::string id = fmt::format("{}-{}", test.name, request.seed);
     const auto log_prefix = (ws.logs() / id).string();
     const auto clear_logs = [&] {
@@ -164,15 +261,26 @@ TestRun run_test(const TestRunRequest& request) {
     clear_logs();
 
     Command cmd;
-    cmd.argv = {test_binary(ws, test.flavour).string(), "--gtest_filter=" + test.name, "--gtest_color=no"};
+    const auto binary = test_binary(ws, test.flavour);
+    cmd.argv = {binary.string(), "--gtest_filter=" + test.name, "--gtest_color=no"};
     cmd.side_channel = true;
     cmd.deadline = std::chrono::seconds(test.timeout_s > 0 ? test.timeout_s : request.day->limits.test_timeout_s);
     cmd.output_cap = request.day->limits.output_bytes;
     cmd.limits.file_bytes = 64L << 20;
+    cmd.confinement = test_confinement(request, binary, std::chrono::duration_cast<std::chrono::seconds>(cmd.deadline));
+    cmd.cwd = cmd.confinement->private_tmp;
+    {
+        std::error_code ec;
+        fs::create_directories(cmd.cwd, ec);  // also without a sandbox (--max-tier none)
+    }
+    empty_directory(cmd.confinement->private_tmp);
+    // The nonces travel on a pipe (fd 4), never in the environment: /proc/self/environ keeps the
+    // environment's original text even after the harness unsets a variable.
+    cmd.secret_fd4 = "V" + nonce + "D" + data_nonce;
     cmd.unset_env = {"RC_PARAMS", "GTEST_FILTER", "GTEST_REPEAT", "GTEST_SHUFFLE", "LD_PRELOAD"};
     cmd.env = {
         {"CT_RESULT_FD", "3"},
-        {"CT_NONCE", nonce},
+        {"CT_NONCE_FD", "4"},
         {"CT_SEED", std::to_string(request.seed)},
         {"CT_RERUN", request.rerun_command},
         {"TSAN_OPTIONS", fmt::format("log_path={}.tsan:second_deadlock_stack=1:atexit_sleep_ms=50:halt_on_error=0:"
@@ -188,7 +296,7 @@ TestRun run_test(const TestRunRequest& request) {
     }
     Diagnosis hang;
     cmd.on_deadline = [&](pid_t pid, const std::string& side) {
-        hang = diagnose(pid, side, nonce, request);
+        hang = diagnose(pid, side, nonce, data_nonce, request);
         return hang.text;
     };
 
@@ -196,9 +304,7 @@ TestRun run_test(const TestRunRequest& request) {
     if (completed && test.flavour == Flavour::tsan && tsan_cannot_map(*completed, ws.logs(), id)) {
         // g++ 12's TSan dies at start-up when the kernel randomises more than 28 bits of mmap
         // addresses (playbook 2.7). Without address randomisation it works: retry so.
-        struct utsname machine {};
-        ::uname(&machine);
-        cmd.argv.insert(cmd.argv.begin(), {"setarch", machine.machine, "-R"});
+        cmd.disable_aslr = true;  // what `setarch -R` does, without a program in between
         clear_logs();
         completed = run(cmd);
         if (completed && tsan_cannot_map(*completed, ws.logs(), id)) {
@@ -215,7 +321,9 @@ TestRun run_test(const TestRunRequest& request) {
         return result;
     }
     result.wall = completed->wall;
-    const Frames frames = parse_frames(completed->side, nonce);
+    remove_strange_files(ws.logs());
+    empty_directory(cmd.confinement->private_tmp);
+    const Frames frames = parse_frames(completed->side, nonce, data_nonce);
     const auto reports = read_sanitizer_logs(ws.logs(), id, request.day->files, {ws.student().string() + "/", request.hidden_dir,
                                                                               request.public_dir});
 
@@ -239,7 +347,18 @@ TestRun run_test(const TestRunRequest& request) {
     }
     const std::string failures = failures_text(frames, {request.hidden_dir, request.public_dir});
 
-    if (completed->end == ProcessEnd::timed_out && reports.empty()) {
+    const auto limit_mib = cmd.confinement->memory_bytes >> 20;
+    if (completed->out_of_memory && completed->end != ProcessEnd::exited) {
+        result.outcome = Outcome::crash;
+        result.message = fmt::format(
+            "The test used more than {} MiB of memory (the limit for {} tests) and was stopped. Look for a loop that "
+            "allocates without end, or a container that is never cleared.\n{}",
+            limit_mib, to_string(test.flavour), failures);
+    } else if (completed->out_of_disk) {
+        result.outcome = Outcome::crash;
+        result.message = fmt::format("The test wrote more than {} MiB of files and was stopped.\n{}",
+                                     request.day->limits.disk_mb, failures);
+    } else if (completed->end == ProcessEnd::timed_out && reports.empty()) {
         result.outcome = hang.kind == HangKind::deadlock || hang.kind == HangKind::stuck ? Outcome::deadlock
                                                                                          : Outcome::timeout;
         result.message = fmt::format("The test did not finish within {} s.\n{}", cmd.deadline.count() / 1000,
@@ -282,6 +401,13 @@ TestRun run_test(const TestRunRequest& request) {
     } else if (ended && !passed) {
         result.outcome = Outcome::fail;
         result.message = failures.empty() ? "The test failed.\n" : failures;
+    } else if (ended && passed && done && completed->ok() && completed->leftovers > 0) {
+        result.outcome = Outcome::fail;
+        result.message = fmt::format(
+            "The test's checks passed, but {} process(es) it started were still running after it ended (a child "
+            "never waited for, or a daemon started with setsid). Every process a test starts must end before it "
+            "does; the grader stopped them.\n",
+            completed->leftovers);
     } else if (ended && passed && done && completed->ok()) {
         result.outcome = Outcome::pass;
     } else if (ended && passed && completed->end == ProcessEnd::exited && completed->exit_code != 0) {
@@ -299,6 +425,12 @@ TestRun run_test(const TestRunRequest& request) {
         if (!failures.empty()) {
             result.message += failures;
         }
+    }
+    if (completed->leftovers > 0 && result.outcome != Outcome::pass &&
+        result.message.find("still running after it ended") == std::string::npos) {
+        result.message += fmt::format("({} process(es) the test started were still running when it ended; the grader "
+                                      "stopped them.)\n",
+                                      completed->leftovers);
     }
     if (frames.rejected > 0 && result.outcome != Outcome::pass) {
         result.message += fmt::format("({} unreadable or forged messages on the result channel were ignored.)\n",

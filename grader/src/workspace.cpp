@@ -2,6 +2,9 @@
 #include "util.hpp"
 
 #include <sys/stat.h>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -11,9 +14,20 @@
 namespace grade {
 namespace fs = std::filesystem;
 
+bool is_plain_file_name(const std::string& name) {
+    return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+           name.find('\0') == std::string::npos;
+}
+
 fs::path cache_root() {
     if (const char* env = std::getenv("GRADE_CACHE"); env != nullptr && *env != '\0') {
-        return env;
+        std::error_code ec;
+        const auto absolute = fs::absolute(env, ec);  // sandboxed commands start elsewhere
+        return ec ? fs::path(env) : absolute;
+    }
+    if (::geteuid() == 0) {
+        // Root's home is private (0700): the sandbox's slot uids could not reach a cache there.
+        return "/var/cache/grade";
     }
     if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
         return fs::path(xdg) / "grade";
@@ -28,7 +42,12 @@ Result<Workspace> open_workspace(const fs::path& submission, const std::string& 
     std::error_code ec;
     const auto canonical = fs::weakly_canonical(submission, ec).string();
     const auto key = fmt::format("{}-{}-{:012x}", purpose, day, std::hash<std::string>{}(canonical) & 0xFFFFFFFFFFFFULL);
-    Workspace workspace{cache_root() / "work" / key};
+    return open_slot_workspace(key, "");
+}
+
+Result<Workspace> open_slot_workspace(const std::string& slot, const std::string& day) {
+    std::error_code ec;
+    Workspace workspace{cache_root() / "work" / (day.empty() ? slot : slot + "-" + day)};
     for (const auto& dir : {workspace.student(), workspace.build(), workspace.logs()}) {
         fs::create_directories(dir, ec);
         if (ec) {
@@ -41,22 +60,59 @@ Result<Workspace> open_workspace(const fs::path& submission, const std::string& 
 Result<Ingested> ingest(const fs::path& source_day_dir, const DaySpec& day, const Workspace& workspace) {
     Ingested result;
     std::error_code ec;
+    // Every name is opened relative to the day directory, which is opened without following a
+    // link, and every file without following one either: no check-then-open race, and no way to
+    // point the grader at somebody else's files (or at a FIFO that would block it).
+    const int dir = ::open(source_day_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int dir_error = errno;
     for (const auto& name : day.files) {
-        const fs::path source = source_day_dir / name;
         const fs::path target = workspace.student() / name;
-        struct stat info {};
-        if (::lstat(source.c_str(), &info) != 0) {
-            result.missing.push_back(name);
-            fs::remove(target, ec);
-            continue;
-        }
         std::string reason;
-        if (S_ISLNK(info.st_mode)) {
-            reason = "is a symbolic link; only regular files are graded";
-        } else if (!S_ISREG(info.st_mode)) {
-            reason = "is not a regular file";
-        } else if (info.st_size > day.limits.file_bytes) {
-            reason = fmt::format("is {} bytes, over the {} byte limit", info.st_size, day.limits.file_bytes);
+        struct stat info {};
+        int fd = -1;
+        if (!is_plain_file_name(name)) {
+            reason = "is not a plain file name of the day (no directories, '..' or absolute paths)";
+        } else if (dir < 0) {
+            if (dir_error == ENOENT) {
+                result.missing.push_back(name);
+                fs::remove(target, ec);
+                continue;
+            }
+            reason = dir_error == ELOOP || dir_error == ENOTDIR
+                         ? fmt::format("the day directory {} is a symbolic link or not a directory", day.dir)
+                         : fmt::format("the day directory cannot be read: {}", std::strerror(dir_error));
+        } else {
+            fd = ::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+            if (fd < 0 && errno == ENOENT) {
+                result.missing.push_back(name);
+                fs::remove(target, ec);
+                continue;
+            }
+            if (fd < 0) {
+                reason = errno == ELOOP ? "is a symbolic link; only regular files are graded"
+                                        : fmt::format("cannot be read: {}", std::strerror(errno));
+            } else if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+                reason = S_ISDIR(info.st_mode) ? "is a directory (a git submodule?); only regular files are graded"
+                                               : "is not a regular file";
+            } else if (info.st_size > day.limits.file_bytes) {
+                reason = fmt::format("is {} bytes, over the {} byte limit", info.st_size, day.limits.file_bytes);
+            }
+        }
+        std::string content;
+        if (reason.empty()) {
+            content.resize(static_cast<std::size_t>(info.st_size));
+            std::size_t got = 0;
+            while (got < content.size()) {
+                const ssize_t n = ::read(fd, content.data() + got, content.size() - got);
+                if (n <= 0) {
+                    break;
+                }
+                got += static_cast<std::size_t>(n);
+            }
+            content.resize(got);
+        }
+        if (fd >= 0) {
+            ::close(fd);
         }
         if (!reason.empty()) {
             result.rejected.push_back(fmt::format("{}/{}: {}", day.dir, name, reason));
@@ -64,16 +120,21 @@ Result<Ingested> ingest(const fs::path& source_day_dir, const DaySpec& day, cons
             fs::remove(target, ec);
             continue;
         }
-        const std::string content = read_file(source).value_or("");
         if (read_file(target) != content) {
             std::ofstream out(target, std::ios::binary | std::ios::trunc);
             out << content;
             if (!out) {
+                if (dir >= 0) {
+                    ::close(dir);
+                }
                 return fail("cannot write {}", target.string());
             }
             result.changed.push_back(name);
         }
         result.present.push_back(name);
+    }
+    if (dir >= 0) {
+        ::close(dir);
     }
     // Anything else in the private copy is stale (a file the yaml no longer lists).
     for (const auto& entry : fs::directory_iterator(workspace.student(), ec)) {

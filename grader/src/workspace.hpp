@@ -2,9 +2,11 @@
 // the build directory, and per-test logs. It lives in the grader's cache, never in the student's
 // repository, so nothing of the course's private parts ends up there.
 //
-// Ingest takes only the day's editable files, only regular files (no symlinks, devices or
-// directories), each under a size cap; files are rewritten only when their content changed, so
-// the build recompiles exactly what the student edited.
+// Ingest takes only the day's editable files, only regular files (no symlinks, devices, FIFOs or
+// directories such as submodules; the day directory itself must not be a link), each under a size
+// cap; files are rewritten only when their content changed, so the build recompiles exactly what
+// the student edited. Nothing else of the submission is read: tests and build files always come
+// from the course bundle, and git is never run in the student's tree (git_repo reads it with libgit2).
 #pragma once
 
 #include <filesystem>
@@ -31,14 +33,21 @@ struct Ingested {
     std::vector<std::string> changed;  // files whose content differs from the last ingest
 };
 
-// $GRADE_CACHE, else $XDG_CACHE_HOME/grade, else ~/.cache/grade.
+// $GRADE_CACHE, else (root) /var/cache/grade, else $XDG_CACHE_HOME/grade, else ~/.cache/grade.
 std::filesystem::path cache_root();
 
 // One workspace per (submission directory, day, purpose); purpose separates e.g. "check" runs.
 Result<Workspace> open_workspace(const std::filesystem::path& submission, const std::string& day,
                                  const std::string& purpose = "grade");
 
+// A named build tree reused by successive submissions (a batch slot): ingest rewrites only the
+// files whose content differs, so the next submission recompiles only what differs.
+Result<Workspace> open_slot_workspace(const std::string& slot, const std::string& day);
+
 Result<Ingested> ingest(const std::filesystem::path& source_day_dir, const DaySpec& day, const Workspace& workspace);
+
+// A name an allowlist may hold: one path component, not "." or "..", no '/' (so never absolute).
+bool is_plain_file_name(const std::string& name);
 
 }  // namespace grade
 

@@ -32,6 +32,20 @@ TEST(ResultFrames, GarbageAndTruncationAreCountedNotBelieved) {
     EXPECT_EQ(frames.rejected, 2);
 }
 
+TEST(ResultFrames, VerdictFramesNeedTheVerdictNonce) {
+    // The data nonce is known to code the student can call; it never makes a verdict.
+    const std::string bytes = frame(R"({"type":"end","passed":true,"nonce":"data"})") +
+                              frame(R"({"type":"done","nonce":"data"})") +
+                              frame(R"({"type":"failure","message":"m","nonce":"data"})") +
+                              frame(R"({"type":"end","passed":false,"nonce":"verdict"})");
+    const auto frames = parse_frames(bytes, "verdict", "data");
+    ASSERT_EQ(frames.accepted.size(), 2u);
+    EXPECT_EQ(frames.accepted[0]["type"], "failure");
+    EXPECT_EQ(frames.accepted[1]["type"], "end");
+    EXPECT_EQ(frames.accepted[1]["passed"], false);
+    EXPECT_EQ(frames.rejected, 2);
+}
+
 RC_GTEST_PROP(ResultFrames, ArbitraryBytesNeverYieldAFrameWithoutTheNonce, (const std::string& noise)) {
     const auto frames = parse_frames(noise, "secret-nonce");
     RC_ASSERT(frames.accepted.empty());

@@ -1,6 +1,7 @@
 #include "workspace.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -62,6 +63,40 @@ TEST_F(WorkspaceTest, OversizedFilesAreRefused) {
     ASSERT_TRUE(got);
     ASSERT_EQ(got->rejected.size(), 1u);
     EXPECT_NE(got->rejected[0].find("over the 100 byte limit"), std::string::npos);
+}
+
+TEST_F(WorkspaceTest, DirectoriesFifosAndALinkedDayAreRefusedWithoutBlocking) {
+    write("a.hpp", "int f();");
+    fs::create_directories(m_root / "sub" / "day01-x" / "a.cpp");  // a submodule's checkout
+    ASSERT_EQ(::mkfifo((m_root / "sub" / "day01-x" / "b.cpp").c_str(), 0600), 0);
+    const auto ws = open_workspace(m_root / "sub", "day01-x");
+    ASSERT_TRUE(ws);
+    const auto got = ingest(m_root / "sub" / "day01-x", m_day, *ws);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->present, std::vector<std::string>{"a.hpp"});
+    ASSERT_EQ(got->rejected.size(), 2u);
+    EXPECT_NE(got->rejected[0].find("is a directory"), std::string::npos);
+    EXPECT_NE(got->rejected[1].find("not a regular file"), std::string::npos);
+
+    // The day directory itself a link (to another student's copy): nothing is taken.
+    fs::create_directories(m_root / "other" / "day01-x");
+    std::ofstream(m_root / "other" / "day01-x" / "a.hpp") << "theirs";
+    fs::create_directories(m_root / "linked");
+    fs::create_directory_symlink(m_root / "other" / "day01-x", m_root / "linked" / "day01-x");
+    const auto linked = ingest(m_root / "linked" / "day01-x", m_day, *ws);
+    ASSERT_TRUE(linked);
+    EXPECT_TRUE(linked->present.empty());
+    ASSERT_FALSE(linked->rejected.empty());
+    EXPECT_NE(linked->rejected[0].find("symbolic link or not a directory"), std::string::npos);
+}
+
+TEST(IngestNames, OnlyPlainFileNames) {
+    EXPECT_TRUE(is_plain_file_name("bank.cpp"));
+    EXPECT_FALSE(is_plain_file_name("../bank.cpp"));
+    EXPECT_FALSE(is_plain_file_name("/etc/passwd"));
+    EXPECT_FALSE(is_plain_file_name(".."));
+    EXPECT_FALSE(is_plain_file_name("sub/bank.cpp"));
+    EXPECT_FALSE(is_plain_file_name(""));
 }
 
 TEST_F(WorkspaceTest, FindsTheRepositoryRootFromInsideADay) {

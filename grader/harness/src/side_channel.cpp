@@ -35,43 +35,49 @@ void shorten_strings(nlohmann::json& frame, std::size_t limit) {
 
 }  // namespace
 
-void init_side_channel() {
-    const char* fd = std::getenv("CT_RESULT_FD");
-    const char* nonce = std::getenv("CT_NONCE");
-    if (fd != nullptr && nonce != nullptr) {
-        g_fd = std::atoi(fd);
-        g_nonce = nonce;
-        g_owner = getpid();
-    }
-    unsetenv("CT_RESULT_FD");
-    unsetenv("CT_NONCE");
+void init_side_channel(int fd, const std::string& data_nonce) {
+    g_fd = fd;
+    g_nonce = data_nonce;
+    g_owner = getpid();
 }
 
 bool side_channel_owner() { return g_fd >= 0 && getpid() == g_owner; }
 
-void send_frame(nlohmann::json frame) {
-    if (!side_channel_owner()) {
-        return;
-    }
-    frame["nonce"] = g_nonce;
+bool is_verdict_frame(const nlohmann::json& frame) {
+    const auto type = frame.value("type", "");
+    return type == "start" || type == "end" || type == "done";
+}
+
+std::string encode_frame(nlohmann::json frame) {
     std::string body = frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     for (std::size_t limit = 2048; body.size() + 4 > max_frame && limit > 16; limit /= 2) {
         shorten_strings(frame, limit);
         body = frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     if (body.size() + 4 > max_frame) {
+        return {};
+    }
+    const auto n = static_cast<std::uint32_t>(body.size());
+    std::string bytes(4, '\0');
+    bytes[0] = static_cast<char>((n >> 24) & 0xFF);
+    bytes[1] = static_cast<char>((n >> 16) & 0xFF);
+    bytes[2] = static_cast<char>((n >> 8) & 0xFF);
+    bytes[3] = static_cast<char>(n & 0xFF);
+    return bytes + body;
+}
+
+void send_frame(nlohmann::json frame) {
+    if (!side_channel_owner() || is_verdict_frame(frame)) {
         return;
     }
-    std::array<char, max_frame> buffer{};
-    const auto n = static_cast<std::uint32_t>(body.size());
-    buffer[0] = static_cast<char>((n >> 24) & 0xFF);
-    buffer[1] = static_cast<char>((n >> 16) & 0xFF);
-    buffer[2] = static_cast<char>((n >> 8) & 0xFF);
-    buffer[3] = static_cast<char>(n & 0xFF);
-    body.copy(buffer.data() + 4, body.size());
+    frame["nonce"] = g_nonce;
+    const std::string bytes = encode_frame(std::move(frame));
+    if (bytes.empty()) {
+        return;
+    }
     ssize_t rc = 0;
     do {
-        rc = ::write(g_fd, buffer.data(), body.size() + 4);
+        rc = ::write(g_fd, bytes.data(), bytes.size());
     } while (rc < 0 && errno == EINTR);
 }
 
