@@ -260,8 +260,11 @@ std::vector<ProcInfo> scan_processes() {
         std::string skip;
         long ppid = 0, pgid = 0;
         fields >> p.state >> ppid >> pgid;
-        for (int i = 0; i < 18 && fields; ++i) {  // session .. vsize
+        for (int field = 6; field <= 23 && fields; ++field) {  // session .. vsize
             fields >> skip;
+            if (field == 20) {
+                p.threads = std::atol(skip.c_str());
+            }
         }
         fields >> p.rss_pages;
         p.ppid = static_cast<pid_t>(ppid);
@@ -304,6 +307,11 @@ long disk_usage(const std::vector<fs::path>& dirs) {
     long bytes = 0;
     for (const auto& dir : dirs) {
         std::error_code ec;
+        struct stat top {};
+        if (::lstat(dir.c_str(), &top) == 0 && !S_ISDIR(top.st_mode)) {
+            bytes += static_cast<long>(top.st_blocks) * 512;
+            continue;
+        }
         for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
              !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
             struct stat info {};

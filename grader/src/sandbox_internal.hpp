@@ -101,6 +101,7 @@ struct ProcInfo {
     uid_t uid = 0;
     char state = '?';
     long rss_pages = 0;
+    long threads = 1;
 };
 std::vector<ProcInfo> scan_processes();
 // `roots` and every process descending from them.

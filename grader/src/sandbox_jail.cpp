@@ -138,6 +138,12 @@ struct Jail::Impl {
     bool memory_cgroup = false;
     std::string uid_map, gid_map;
     std::string private_tmp;
+    // /tmp: GoogleTest writes its captured streams (death tests) to a hard-coded /tmp. With a
+    // mount namespace a test gets a fresh, size-capped tmpfs there; otherwise the shared /tmp,
+    // whose entries of the test's uid are counted and removed afterwards (slot uids only).
+    bool private_tmpfs = false;
+    bool shared_tmp = false;
+    std::string tmpfs_options;
     // Pollers.
     bool poll_memory = false;
     bool oom = false;
@@ -145,6 +151,32 @@ struct Jail::Impl {
     long peak = 0;
     std::chrono::steady_clock::time_point last_disk{};
     long page = 4096;
+
+    // Entries of the shared /tmp that belong to this command's uid (only a slot uid is ours alone).
+    std::vector<fs::path> own_tmp_entries() const {
+        std::vector<fs::path> found;
+        if (!shared_tmp || !use_uid) {
+            return found;
+        }
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+            struct stat info {};
+            if (::lstat(entry.path().c_str(), &info) == 0 && info.st_uid == uid) {
+                found.push_back(entry.path());
+            }
+        }
+        return found;
+    }
+
+    long written() const {
+        std::vector<fs::path> dirs = conf.write_dirs;
+        if (!conf.private_tmp.empty()) {
+            dirs.push_back(conf.private_tmp);
+        }
+        const auto tmp = own_tmp_entries();
+        dirs.insert(dirs.end(), tmp.begin(), tmp.end());
+        return disk_usage(dirs);
+    }
 
     std::vector<ProcInfo> run_set(pid_t first_child, pid_t command) const {
         auto all = scan_processes();
@@ -248,11 +280,11 @@ Result<std::unique_ptr<Jail>> Jail::prepare(const Confinement& confinement) {
     if (impl.use_uid || !impl.root) {
         impl.nproc = confinement.tasks;
         if (!impl.root && confinement.tasks > 0) {
-            // RLIMIT_NPROC counts every process of the user: leave room for what already runs.
+            // RLIMIT_NPROC counts every task (thread) of the user: leave room for what already runs.
             const uid_t me = ::getuid();
             long mine = 0;
             for (const auto& p : scan_processes()) {
-                mine += p.uid == me ? 1 : 0;
+                mine += p.uid == me ? p.threads : 0;
             }
             impl.nproc = confinement.tasks + mine;
         }
@@ -284,10 +316,31 @@ Result<std::unique_ptr<Jail>> Jail::prepare(const Confinement& confinement) {
         if (!confinement.private_tmp.empty()) {
             write_dirs.push_back(confinement.private_tmp);
         }
+        if (!build) {
+            write_dirs.push_back("/tmp");
+        }
         // With a network namespace the network is loopback-only already; without one, a day that
         // needs sockets gets them unrestricted (a visible gap of tiers C and D).
         impl.landlock = landlock_spec(probe->landlock_abi, read_dirs, read_files, write_dirs,
                                       confinement.network);
+    }
+    if (!build) {
+        // A fresh tmpfs on /tmp would hide whatever the command needs under /tmp (a cache there).
+        bool needs_host_tmp = false;
+        for (const auto* list : {&confinement.read_dirs, &confinement.read_files, &confinement.write_dirs,
+                                 &confinement.private_dirs}) {
+            for (const auto& path : *list) {
+                std::error_code ec;
+                needs_host_tmp = needs_host_tmp || fs::weakly_canonical(path, ec).string().rfind("/tmp/", 0) == 0;
+            }
+        }
+        std::error_code ec;
+        needs_host_tmp = needs_host_tmp ||
+                         fs::weakly_canonical(confinement.private_tmp, ec).string().rfind("/tmp/", 0) == 0;
+        impl.private_tmpfs = impl.ns && !needs_host_tmp;
+        impl.shared_tmp = !impl.private_tmpfs;
+        impl.tmpfs_options = fmt::format("size={},mode=1777",
+                                         confinement.disk_bytes > 0 ? confinement.disk_bytes : 256L << 20);
     }
     if (!confinement.private_tmp.empty()) {
         std::error_code ec;
@@ -352,6 +405,12 @@ int Jail::enter_first_child(const char** step) const {
         *step = "mounting /proc";
         if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
             return errno;
+        }
+        if (impl.private_tmpfs) {
+            *step = "mounting a private /tmp";
+            if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, impl.tmpfs_options.c_str()) != 0) {
+                return errno;
+            }
         }
         if (impl.conf.network) {
             *step = "bringing up loopback";
@@ -432,11 +491,7 @@ bool Jail::over_limit(pid_t first_child, pid_t command) {
     const auto now = std::chrono::steady_clock::now();
     if (impl.conf.disk_bytes > 0 && now - impl.last_disk >= std::chrono::milliseconds(250)) {
         impl.last_disk = now;
-        std::vector<fs::path> dirs = impl.conf.write_dirs;
-        if (!impl.conf.private_tmp.empty()) {
-            dirs.push_back(impl.conf.private_tmp);
-        }
-        if (disk_usage(dirs) > impl.conf.disk_bytes) {
+        if (impl.written() > impl.conf.disk_bytes) {
             impl.disk_over = true;
             return true;
         }
@@ -491,11 +546,11 @@ Aftermath Jail::sweep(pid_t first_child, pid_t command, bool main_exited) {
     after.out_of_memory = after.out_of_memory || impl.oom;
     after.peak_memory = std::max(after.peak_memory, impl.peak);
     if (impl.conf.disk_bytes > 0 && !impl.disk_over) {
-        std::vector<fs::path> dirs = impl.conf.write_dirs;
-        if (!impl.conf.private_tmp.empty()) {
-            dirs.push_back(impl.conf.private_tmp);
-        }
-        impl.disk_over = disk_usage(dirs) > impl.conf.disk_bytes;
+        impl.disk_over = impl.written() > impl.conf.disk_bytes;
+    }
+    for (const auto& entry : impl.own_tmp_entries()) {
+        std::error_code ec;
+        fs::remove_all(entry, ec);  // what the test left in the shared /tmp
     }
     after.out_of_disk = impl.disk_over;
     impl.memory_group.destroy();

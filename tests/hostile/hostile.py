@@ -53,6 +53,11 @@ CANARY_ENV = "CANARY-ENV-91b2c3d4e5"
 LISTENER_PORTS = range(47361, 47365)
 UID_BASE = 1_500_000_000  # the grader's default slot uids (GRADE_UID_BASE)
 
+# Known gaps: the attack is not fully contained on that tier, for a reason the docs give. The
+# driver still runs the checks and prints what got through, but does not count it as a failure.
+SHARED_TMP = ("tier D has no mount namespace and no uid of its own: the shared /tmp is writable "
+              "(GoogleTest's death tests need it) and what a test leaves there is the user's")
+
 RELEASE = ["--test", "Hostile.Attack"]
 ASAN = ["--test", "HostileAsan.Attack"]
 
@@ -67,7 +72,7 @@ ATTACKS = {
     "sleep-forever": dict(outcome={"timeout", "deadlock"}),
     # A slow machine may not write all of it before the deadline: then a timeout, still capped.
     "output-flood": dict(outcome={"fail", "timeout", "deadlock"}, says=[r"more bytes than the \d+ kept"]),
-    "disk-fill": dict(outcome={"crash"}, says=[r"wrote more than 256 MiB"]),
+    "disk-fill": dict(outcome={"crash"}, says=[r"wrote more than 256 MiB"], gap={"D": SHARED_TMP}),
     "read-hidden-tests": dict(outcome={"fail"}),
     "read-other-students": dict(outcome={"fail"}),
     "read-shadow": dict(outcome={"fail"}),
@@ -85,7 +90,7 @@ ATTACKS = {
     "underscore-exit-zero": dict(outcome={"fail"}, says=[r"before the test finished"]),
     "quick-exit-zero": dict(outcome={"fail"}, says=[r"before the test finished"]),
     "setsid-daemon": dict(outcome={"fail"}, says=[r"still running after it ended"]),
-    "write-outside": dict(outcome={"fail"}),
+    "write-outside": dict(outcome={"fail"}, gap={"D": SHARED_TMP}),
     "thread-bomb": dict(outcome={"fail"}, bound=(r"started (\d+) threads", 300)),
     "include-dev-zero": dict(outcome={"build_error"}, max_wall=90, unsafe_unsandboxed=True),
     "incbin-secrets": dict(outcome={"build_error"}),
@@ -426,6 +431,9 @@ class Corpus:
         if re.search(r"SIG\w+ sent", message) and name in ("kill-parent", "stop-parent") and proc.returncode not in (0, 1):
             problems.append("the signal reached the grader")
         result["contained"] = not problems
+        gap = spec.get("gap", {}).get(self.tier if self.tier != "native" else result.get("sandbox"))
+        if problems and gap:
+            result["gap"] = gap
         return result
 
 
@@ -454,13 +462,16 @@ def main():
     for name in names:
         r = corpus.run(name)
         results.append(r)
-        status = "skip" if r["contained"] is None else ("ok  " if r["contained"] and r.get("verdict_ok") else "FAIL")
+        status = "skip" if r["contained"] is None else ("ok  " if r["contained"] and r.get("verdict_ok") else
+                                                        "gap " if r.get("gap") else "FAIL")
         print(f"{status} {name:30} tier {r.get('sandbox', options.tier):5} {r['outcome']:12} "
               f"{'contained' if r['contained'] else 'NOT CONTAINED' if r['contained'] is False else ''}"
               f"{' ' + '; '.join(r['notes']) if r['notes'] else ''}"
               f"{(' ' + r['wall'].__format__('.1f') + ' s') if 'wall' in r else ''}", flush=True)
         for p in r["problems"]:
             print(f"       {p}")
+        if r.get("gap"):
+            print(f"       known gap of this tier: {r['gap']}")
         if status == "FAIL" and r.get("message"):
             message = r["message"][:400]
             for canary in (CANARY_HIDDEN, CANARY_SOLUTION, CANARY_VICTIM, CANARY_ENV, corpus.shadow):
@@ -470,8 +481,12 @@ def main():
     if options.json:
         with open(options.json, "w") as f:
             json.dump(results, f, indent=2)
-    failed = [r for r in results if r["contained"] is False or (r["contained"] and not r.get("verdict_ok"))]
-    print(f"{len(results) - len(failed)} of {len(results)} attacks contained with the expected verdict")
+    gaps = [r for r in results if r.get("gap")]
+    failed = [r for r in results
+              if not r.get("gap") and (r["contained"] is False or (r["contained"] and not r.get("verdict_ok")))]
+    contained = len([r for r in results if r["contained"] and r.get("verdict_ok")])
+    print(f"{contained} of {len(results)} attacks contained with the expected verdict"
+          f"{f', {len(gaps)} known gaps of this tier' if gaps else ''}{f', {len(failed)} FAILED' if failed else ''}")
     return 1 if failed else 0
 
 
