@@ -109,17 +109,21 @@ std::string clean_compiler_output(const std::string& raw, const std::string& pri
     static const std::regex object_context(R"(^/usr/bin/ld: \S+\.o: in function)");
     static const std::regex location(R"(^(\S+?):(\d+)(:\d+)?: )");
     static const std::regex quoted(R"(^\s*(\d+\s*)?\|)");
+    static const std::regex context(R"(^(In file included from |\S+?: (In |At global scope)))");
     // Every flavour compiles the same files, so each error arrives once per flavour (interleaved,
-    // as the flavours build in parallel): a block (a diagnostic line and the lines quoting its
-    // source) is shown only the first time.
+    // as the flavours build in parallel): a block (the context lines GCC puts before a diagnostic,
+    // such as "In member function", the diagnostic line and the lines quoting its source) is shown
+    // only the first time.
     std::set<std::string> seen_blocks;
     std::string block;
+    bool block_has_diagnostic = false;
     std::string out;
     const auto flush = [&] {
         if (!block.empty() && seen_blocks.insert(block).second) {
             out += block;
         }
         block.clear();
+        block_has_diagnostic = false;
     };
     std::istringstream in(raw);
     std::string line;
@@ -134,10 +138,13 @@ std::string clean_compiler_output(const std::string& raw, const std::string& pri
             undefined = undefined || line.find("undefined reference") != std::string::npos;
         }
         std::smatch m;
-        const bool starts_block = std::regex_search(line, m, location) || line.rfind("In file included from", 0) == 0;
-        if (starts_block) {
+        const bool diagnostic = std::regex_search(line, m, location);
+        if (diagnostic || std::regex_search(line, context)) {
             in_hidden = !hidden_dir.empty() && line.find(hidden_dir) != std::string::npos;
-            flush();
+            if (block_has_diagnostic) {
+                flush();  // a new diagnostic, or the context of the next one
+            }
+            block_has_diagnostic = block_has_diagnostic || diagnostic;
         }
         if (in_hidden && std::regex_search(line, quoted)) {
             continue;  // GCC quotes the source line: never show hidden test source

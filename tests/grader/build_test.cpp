@@ -54,5 +54,25 @@ TEST(CleanCompilerOutput, ShowsAnErrorOnceThoughEveryFlavourReportsIt) {
     EXPECT_EQ(clean, "day01-x/a.cpp:4:40: error: expected ';'\n    4 | int x = 1\n");
 }
 
+TEST(CleanCompilerOutput, ContextLinesBelongToTheErrorTheyIntroduce) {
+    // Two flavours' complete outputs one after the other (ninja prints each compile at its end):
+    // GCC's "In member function" lines precede the error they describe.
+    const std::string flavour = "/p/student/a.cpp: In member function 'void f()':\n"
+                                "/p/student/a.cpp:4:40: error: expected ';'\n"
+                                "    4 | int x = 1\n"
+                                "/p/student/a.cpp: In member function 'int g()':\n"
+                                "/p/student/a.cpp:5:9: error: 'y' was not declared\n"
+                                "    5 | return y;\n";
+    const std::string raw = "[1/5] Building CXX object x.o\nFAILED: x.o\n" + flavour +
+                            "[2/5] Building CXX object y.o\nFAILED: y.o\n" + flavour;
+    const auto clean = clean_compiler_output(raw, "/p/student/", "day01-x/", "/b/hidden/", "/b/tests/");
+    EXPECT_EQ(clean, "day01-x/a.cpp: In member function 'void f()':\n"
+                     "day01-x/a.cpp:4:40: error: expected ';'\n"
+                     "    4 | int x = 1\n"
+                     "day01-x/a.cpp: In member function 'int g()':\n"
+                     "day01-x/a.cpp:5:9: error: 'y' was not declared\n"
+                     "    5 | return y;\n");
+}
+
 }  // namespace
 }  // namespace grade
