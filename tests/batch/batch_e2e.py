@@ -80,7 +80,7 @@ for i in range(1, 13):
 for i in range(13, 17):
     PLAN[f"s{i:02}"] = ("stub", 4, {})
 PLAN.update({
-    "s17": ("racy", "<", {"outcome": "sanitizer"}),
+    "s17": ("racy", "<", {"outcome": "sanitizer"}),     # its score depends on the schedule
     "s18": ("crash", "<", {"outcome": "crash"}),
     "s19": ("busy", "<", {}),
     "s20": ("self-deadlock", "<", {"outcome": "deadlock"}),
@@ -96,6 +96,7 @@ PLAN.update({
     "s30": ("solution", FULL, {}),
     "s31": ("misspelt", 0, {"reason": "did you mean 'branch'"}),  # a roster entry with a misspelt key
 })
+SCHEDULE_DEPENDENT = {"s17"}
 
 
 def make_repos(args, root):
@@ -328,13 +329,21 @@ def main():
         restarts = run_until_done(args, "snap-resumed", args.kills, {"GRADE_TRACE_TESTS": trace}, rng)
         grade(args, "batch", "report", "snap-resumed", check_rc=[0])
         resumed = read_gradebook("snap-resumed")
-        check(resumed == rows, "the resumed gradebook equals the straight one")
+        check_gradebook("snap-resumed")
+        # The racy counter's lost updates depend on the schedule, so its score may differ between two
+        # gradings (its data race is always reported); every other row must be the same.
+        def comparable(book):
+            return {k: {c: v for c, v in row.items() if k not in SCHEDULE_DEPENDENT or c not in (DAY, "total")}
+                    for k, row in book.items()}
+        differ = [f"  straight: {rows.get(k)}\n  resumed:  {resumed.get(k)}"
+                  for k in sorted(set(rows) | set(resumed)) if comparable(rows).get(k) != comparable(resumed).get(k)]
+        check(not differ, "the resumed gradebook equals the straight one" + "".join("\n" + d for d in differ))
         with open(trace) as f:
             finished = [line.split()[:2] for line in f if line.strip()]
         twice = [k for k, n in collections.Counter(map(tuple, finished)).items() if n > 1]
         check(not twice, f"tests graded twice after resuming: {twice[:5]}")
         print(f"killed {restarts} time(s) and resumed: {len(finished)} tests finished once each, "
-              f"{len(twice)} twice; gradebooks identical: {resumed == rows}", flush=True)
+              f"{len(twice)} twice; gradebooks identical: {not differ}", flush=True)
 
     if failures:
         print(f"{len(failures)} check(s) failed")
