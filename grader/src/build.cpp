@@ -200,6 +200,15 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     }
     const fs::path ccache = ccache_dir(box);
     const Confinement confinement = build_confinement(bundle, day, ws, ccache);
+    if (box != nullptr && box->uses(Layer::slot_uid)) {
+        for (const auto& dir : confinement.read_dirs) {
+            if (const auto closed = closed_to_others(dir)) {
+                return fail("the sandbox builds as an unprivileged user, who cannot reach {}: {} is closed to other "
+                            "users. Make it enterable (chmod o+x {}) or keep the course elsewhere",
+                            dir.string(), closed->string(), closed->string());
+            }
+        }
+    }
     // Confined commands start from a clean environment; the user's compiler-cache settings
     // (CCACHE_DISABLE, CCACHE_MAXSIZE, ...) are not secrets and still apply.
     std::map<std::string, std::string> build_env;
@@ -212,6 +221,14 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     }
     build_env["CCACHE_DIR"] = ccache.string();
     if (old_stamp != stamp_text || !fs::exists(ws.build() / "build.ninja")) {
+        // A cache shared by two installs of the grader (GRADE_CACHE): CMake refuses a build tree
+        // configured from another source directory, so that tree's cache starts over.
+        const std::string same_source = "cmake\n-S\n" + bundle.cmake_day_dir().string() + "\n";
+        if (!old_stamp.empty() && old_stamp.rfind(same_source, 0) != 0) {
+            std::error_code ec;
+            fs::remove(ws.build() / "CMakeCache.txt", ec);
+            fs::remove_all(ws.build() / "CMakeFiles", ec);
+        }
         Command cmd{.argv = configure, .env = build_env, .cwd = ws.build(), .deadline = deadline, .output_cap = 1 << 20};
         cmd.confinement = confinement;
         TRY(configured, run(cmd));

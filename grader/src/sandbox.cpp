@@ -82,21 +82,6 @@ Tier tier_of(Layer layer, bool root) {
     }
 }
 
-// Can a user other than the owner walk down to `path` (every ancestor has o+x)?
-bool reachable_by_others(const fs::path& path) {
-    std::error_code ec;
-    fs::path at = fs::weakly_canonical(path, ec);
-    for (; !at.empty(); at = at.parent_path()) {
-        struct stat info {};
-        if (::stat(at.c_str(), &info) == 0 && (info.st_mode & S_IXOTH) == 0) {
-            return false;
-        }
-        if (at == at.parent_path()) {
-            break;
-        }
-    }
-    return true;
-}
 
 LayerStatus& layer(SandboxProbe& probe, Layer which) {
     for (auto& l : probe.layers) {
@@ -154,7 +139,7 @@ SandboxProbe run_probe() {
     set(probe, Layer::seccomp, seccomp, seccomp ? "deny list, EPERM" : "not in this kernel");
     if (probe.root) {
         const auto cache = cache_root();
-        const bool reach = reachable_by_others(cache);
+        const bool reach = !closed_to_others(cache);
         set(probe, Layer::slot_uid, reach,
             reach ? "a build uid and a test uid per slot"
                   : fmt::format("the cache {} is not reachable by other users (set GRADE_CACHE elsewhere)",
@@ -258,6 +243,27 @@ const SandboxProbe* g_probe_in_progress = nullptr;
 thread_local const std::vector<Layer>* ProbeLayers::current = nullptr;
 uid_t probe_uid() { return uid_base() - 1; }
 }  // namespace sandbox_detail
+
+std::optional<fs::path> closed_to_others(const fs::path& path) {
+    // Both the path as given (its symlinks are walked through) and where it leads.
+    std::error_code ec;
+    for (const fs::path& target : {fs::absolute(path, ec).lexically_normal(), fs::weakly_canonical(path, ec)}) {
+        std::optional<fs::path> closed;
+        for (fs::path at = target; !at.empty(); at = at.parent_path()) {
+            struct stat info {};
+            if (::stat(at.c_str(), &info) == 0 && (info.st_mode & S_IXOTH) == 0) {
+                closed = at;  // keep going: the one nearest the root is the first on the way
+            }
+            if (at == at.parent_path()) {
+                break;
+            }
+        }
+        if (closed) {
+            return closed;
+        }
+    }
+    return std::nullopt;
+}
 
 const SandboxProbe& probe_sandbox() {
     static const SandboxProbe probe = run_probe();

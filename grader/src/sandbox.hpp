@@ -109,6 +109,10 @@ Result<const Sandbox*> sandbox();
 // Runs the probes without applying settings or allocating a slot (for `grade doctor`).
 const SandboxProbe& probe_sandbox();
 
+// The first directory on the way to `path` that other users cannot enter (no o+x), if any: the
+// slot uids cannot read what lies below it.
+std::optional<std::filesystem::path> closed_to_others(const std::filesystem::path& path);
+
 // What one command may do. The caller (build.cpp, test_run.cpp) fills it from the day's limits.
 struct Confinement {
     enum class Role { build, test } role = Role::test;

@@ -83,6 +83,9 @@ CASES = {
     "misspelt-command": (["chek"], 2, "stderr"),
     "unknown-test": (grade_day("correct", "--test", "CounterHidden.FourThreadsLoseNothng"), 2, "stderr"),
     "malformed-yaml": (grade_day("correct"), 3, "stderr"),
+    # The same cache used by a second copy of the course (another checkout sharing GRADE_CACHE):
+    # the build tree configured from the first copy's sources is reconfigured, not refused.
+    "moved-bundle": (grade_day("correct", "--only", "public"), 0, "golden"),
     # An official run refuses a weaker sandbox than it asks for (forced down here, so on any host).
     "min-tier": (grade_day("correct", "--max-tier", "none", "--min-tier", "D"), 3, "stderr"),
     "list": (["list", "--repo", "@correct", "--color", "never"], 0, "golden"),
@@ -207,17 +210,23 @@ def run_case(name, grade, update, cache):
     env = dict(os.environ, GRADE_BUNDLE=BUNDLE, GRADE_CACHE=cache, NO_COLOR="1")
     bundle = BUNDLE
     scratch = None
-    if name == "malformed-yaml":
+    if name in ("malformed-yaml", "moved-bundle"):
         scratch = tempfile.mkdtemp(prefix="grade-e2e-")
+        os.chmod(scratch, 0o755)  # as root the sandbox builds as a slot uid, which must reach the copy
         bundle = os.path.join(scratch, "bundle")
         shutil.copytree(BUNDLE, bundle, symlinks=True)
         os.unlink(os.path.join(bundle, "grader"))
-        os.symlink(os.path.join(HERE, "..", "..", "grader"), os.path.join(bundle, "grader"))
-        day_yaml = os.path.join(bundle, "templates", "day01-fixture", "day.yaml")
-        with open(day_yaml) as f:
-            text = f.read()
-        with open(day_yaml, "w") as f:
-            f.write(text.replace("    points: 2\n", "    points: [2\n", 1))
+        if name == "moved-bundle":  # a copy of its own, as another checkout has (CMake compares real paths)
+            for part in ("cmake", "harness"):
+                shutil.copytree(os.path.join(HERE, "..", "..", "grader", part), os.path.join(bundle, "grader", part))
+        else:
+            os.symlink(os.path.join(HERE, "..", "..", "grader"), os.path.join(bundle, "grader"))
+        if name == "malformed-yaml":
+            day_yaml = os.path.join(bundle, "templates", "day01-fixture", "day.yaml")
+            with open(day_yaml) as f:
+                text = f.read()
+            with open(day_yaml, "w") as f:
+                f.write(text.replace("    points: 2\n", "    points: [2\n", 1))
         env["GRADE_BUNDLE"] = bundle
     submissions = os.path.join(cache, "submissions")
     args = [make_submission(a[1:], submissions) if isinstance(a, str) and a.startswith("@") else a for a in args]
@@ -227,6 +236,12 @@ def run_case(name, grade, update, cache):
         if name == "hint":  # hint levels are remembered in the cache: start from none
             os.makedirs(cache, exist_ok=True)
             env["GRADE_CACHE"] = tempfile.mkdtemp(prefix="grade-e2e-hints-", dir=cache)
+        if name == "moved-bundle":  # the first copy configures the build tree
+            first = subprocess.run([grade, *runs[0]], cwd=cwd, env=dict(env, GRADE_BUNDLE=BUNDLE),
+                                   capture_output=True, text=True, timeout=900)
+            if first.returncode != 0:
+                print(f"FAIL {name}: grading with the first copy exited {first.returncode}:\n{first.stderr[-2000:]}")
+                return False
         outputs = []
         for run in runs:
             proc = subprocess.run([grade, *run], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
