@@ -3,12 +3,15 @@
 # load, and every mutant graded many times, on one CPU shared with two CPU hogs (taskset -c 0 plus
 # two `yes` processes pinned to the same CPU), because that is where false failures hide.
 #
-#   scripts/soak.sh DAY [REFERENCE_RUNS] [MUTANT_RUNS]     (defaults 200 and 20; 0 mutant runs skips them)
+#   scripts/soak.sh DAY [REFERENCE_RUNS] [MUTANT_RUNS] [GRADE_ARGS...]
+#     (defaults 200 and 20; 0 mutant runs skips them; GRADE_ARGS such as --test NAME narrow the
+#     reference runs)
 #
 # SOAK_CPU picks the CPU (default 0): two soaks can run at once, each on its own CPU with its own
-# two hogs, each seeing exactly the load described above.
-# Writes build/soak/<day>-reference.json (per test: runs, failed runs) and
-# build/soak/<day>-check.json (the kill matrix), and prints a summary for docs/dev/benchmarks.md.
+# two hogs, each seeing exactly the load described above; give each a SOAK_TAG (e.g. cpu1) so
+# their files differ. A long day splits its tests between the two (GRADE_ARGS).
+# Writes build/soak/<day>[-TAG]-reference.json (per test: runs, failed runs) and
+# build/soak/<day>[-TAG]-check.json (the kill matrix), and prints a summary for docs/dev/benchmarks.md.
 # Run it before a release and whenever a day's tests change; CI runs the fast form (grade check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,15 +19,24 @@ cd "$(dirname "$0")/.."
 day=${1:?usage: scripts/soak.sh DAY [REFERENCE_RUNS] [MUTANT_RUNS]}
 reference_runs=${2:-200}
 mutant_runs=${3:-20}
+shift $(( $# < 3 ? $# : 3 ))
 grade=${GRADE:-build/grade}
 cpu=${SOAK_CPU:-0}
 out=build/soak
+name=$day${SOAK_TAG:+-$SOAK_TAG}
+# A tagged soak grades its own copy of the reference: one build tree per repository, and a second
+# grader on the same tree would wait for the first.
+repo=solutions
+if [ -n "${SOAK_TAG:-}" ]; then
+  repo=$out/repo-$SOAK_TAG
+  rm -rf "$repo" && mkdir -p "$repo" && cp -r solutions/. "$repo/"
+fi
 mkdir -p "$out"
 
 
 # Building is not what a soak measures: build on both CPUs first (the public tests run once as a
 # side effect), so the pinned runs below only recompile nothing.
-"$grade" "$day" --repo solutions --only public --color never >/dev/null || true
+"$grade" "$day" --repo "$repo" --only public --color never >/dev/null || true
 
 hogs=()
 cleanup() { for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -36,15 +48,15 @@ done
 
 start=$(date +%s)
 set +e
-taskset -c "$cpu" "$grade" "$day" --repo solutions --only hidden --repeat "$reference_runs" --format json \
-  --out "$out/$day-reference.json" --color never
+taskset -c "$cpu" "$grade" "$day" --repo "$repo" --only hidden --repeat "$reference_runs" --format json \
+  --out "$out/$name-reference.json" --color never "$@"
 if [ "$mutant_runs" -gt 0 ]; then
-  taskset -c "$cpu" "$grade" check "$day" --runs "$mutant_runs" --out "$out/$day-check.json" --color never
+  taskset -c "$cpu" "$grade" check "$day" --runs "$mutant_runs" --out "$out/$name-check.json" --color never
 fi
 set -e
 end=$(date +%s)
 
-python3 - "$out/$day-reference.json" "$out/$day-check.json" "$reference_runs" "$mutant_runs" "$((end - start))" <<'PY'
+python3 - "$out/$name-reference.json" "$out/$name-check.json" "$reference_runs" "$mutant_runs" "$((end - start))" <<'PY'
 import json, sys
 reference, check, ref_runs, mut_runs, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 data = json.load(open(reference))

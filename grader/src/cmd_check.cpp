@@ -124,7 +124,9 @@ Result<std::vector<RuleResult>> check_day(const BundlePaths& bundle, const Cours
     if (!has_solutions(bundle)) {
         return fail("grade check needs the course repository (solutions/ and mutants); this bundle has none");
     }
-    TRY(workspace, open_workspace(bundle.root / "check", dir, "check"));
+    TRY(workspace, open_workspace(bundle.root / "check", dir, "check", [&](const fs::path& root) {
+            printer.progress(fmt::format("another grade check is using {}; waiting for it to finish", root.string()));
+        }));
     const auto rerun = fmt::format("grade day{} --repo", day.number);
 
     // Rule 2: the stub has TODO(student), compiles, and fails at least one public test.

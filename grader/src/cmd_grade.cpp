@@ -133,7 +133,12 @@ Result<Graded> grade_day(const GradeOptions& options, const Printer& printer) {
     }
 
     TRY(environment, describe_environment(bundle));
-    TRY(workspace, options.slot ? open_slot_workspace(*options.slot, day.dir) : open_workspace(repo_root, day.dir));
+    const auto waiting = [&](const fs::path& root) {
+        printer.progress(fmt::format("another grade is using this build tree ({}); waiting for it to finish",
+                                     root.string()));
+    };
+    TRY(workspace, options.slot ? open_slot_workspace(*options.slot, day.dir, waiting)
+                                : open_workspace(repo_root, day.dir, "grade", waiting));
     std::string rerun = "grade day" + std::to_string(day.number);
     // A batch grades a private copy: the student reruns in their own repository, without --repo.
     if (options.repo && !options.slot) {

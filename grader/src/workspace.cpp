@@ -1,6 +1,7 @@
 #include "workspace.hpp"
 #include "util.hpp"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <cstring>
 #include <fcntl.h>
@@ -38,22 +39,52 @@ fs::path cache_root() {
     return fs::temp_directory_path() / "grade-cache";
 }
 
-Result<Workspace> open_workspace(const fs::path& submission, const std::string& day, const std::string& purpose) {
+struct WorkspaceLock {
+    int fd = -1;
+    ~WorkspaceLock() {
+        if (fd >= 0) {
+            ::close(fd);  // releases the flock
+        }
+    }
+};
+
+Result<Workspace> open_workspace(const fs::path& submission, const std::string& day, const std::string& purpose,
+                                 const WaitNotice& waiting) {
     std::error_code ec;
     const auto canonical = fs::weakly_canonical(submission, ec).string();
     const auto key = fmt::format("{}-{}-{:012x}", purpose, day, std::hash<std::string>{}(canonical) & 0xFFFFFFFFFFFFULL);
-    return open_slot_workspace(key, "");
+    return open_slot_workspace(key, "", waiting);
 }
 
-Result<Workspace> open_slot_workspace(const std::string& slot, const std::string& day) {
+Result<Workspace> open_slot_workspace(const std::string& slot, const std::string& day, const WaitNotice& waiting) {
     std::error_code ec;
-    Workspace workspace{cache_root() / "work" / (day.empty() ? slot : slot + "-" + day)};
+    Workspace workspace{cache_root() / "work" / (day.empty() ? slot : slot + "-" + day), nullptr};
     for (const auto& dir : {workspace.student(), workspace.build(), workspace.logs()}) {
         fs::create_directories(dir, ec);
         if (ec) {
             return fail("cannot create the build directory {}: {}", dir.string(), ec.message());
         }
     }
+    auto lock = std::make_shared<WorkspaceLock>();
+    const auto lock_path = workspace.root / "lock";
+    lock->fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (lock->fd < 0) {
+        return fail("cannot open {}: {}", lock_path.string(), std::strerror(errno));
+    }
+    if (::flock(lock->fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK) {
+            return fail("cannot lock {}: {}", lock_path.string(), std::strerror(errno));
+        }
+        if (waiting) {
+            waiting(workspace.root);
+        }
+        while (::flock(lock->fd, LOCK_EX) != 0) {
+            if (errno != EINTR) {
+                return fail("cannot lock {}: {}", lock_path.string(), std::strerror(errno));
+            }
+        }
+    }
+    workspace.lock = std::move(lock);
     return workspace;
 }
 

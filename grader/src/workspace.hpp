@@ -10,6 +10,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,8 +21,13 @@
 
 namespace grade {
 
+// Held while a workspace is open: a second grader on the same build tree (a second terminal,
+// `grade watch` next to `grade day3`) waits for the first instead of rebuilding under it.
+struct WorkspaceLock;
+
 struct Workspace {
     std::filesystem::path root;
+    std::shared_ptr<const WorkspaceLock> lock;
     std::filesystem::path student() const { return root / "student"; }
     std::filesystem::path build() const { return root / "build"; }
     std::filesystem::path logs() const { return root / "logs"; }
@@ -36,13 +43,16 @@ struct Ingested {
 // $GRADE_CACHE, else (root) /var/cache/grade, else $XDG_CACHE_HOME/grade, else ~/.cache/grade.
 std::filesystem::path cache_root();
 
+// Called once when another grader holds the workspace, before waiting for it.
+using WaitNotice = std::function<void(const std::filesystem::path& root)>;
+
 // One workspace per (submission directory, day, purpose); purpose separates e.g. "check" runs.
 Result<Workspace> open_workspace(const std::filesystem::path& submission, const std::string& day,
-                                 const std::string& purpose = "grade");
+                                 const std::string& purpose = "grade", const WaitNotice& waiting = {});
 
 // A named build tree reused by successive submissions (a batch slot): ingest rewrites only the
 // files whose content differs, so the next submission recompiles only what differs.
-Result<Workspace> open_slot_workspace(const std::string& slot, const std::string& day);
+Result<Workspace> open_slot_workspace(const std::string& slot, const std::string& day, const WaitNotice& waiting = {});
 
 Result<Ingested> ingest(const std::filesystem::path& source_day_dir, const DaySpec& day, const Workspace& workspace);
 

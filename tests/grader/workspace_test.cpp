@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 namespace grade {
 namespace {
@@ -104,6 +107,28 @@ TEST_F(WorkspaceTest, FindsTheRepositoryRootFromInsideADay) {
     ASSERT_TRUE(root);
     EXPECT_EQ(*root, fs::weakly_canonical(m_root / "sub"));
     EXPECT_FALSE(find_repo_root("/", {"day01-x"}));
+}
+
+TEST_F(WorkspaceTest, ASecondGraderOnTheSameTreeWaitsForTheFirst) {
+    auto first = open_workspace(m_root / "sub", "day01-x");
+    ASSERT_TRUE(first);
+    std::atomic<bool> told{false};
+    std::atomic<bool> opened{false};
+    std::thread second([&] {
+        const auto ws = open_workspace(m_root / "sub", "day01-x", "grade", [&](const fs::path&) { told = true; });
+        opened = ws.has_value();
+    });
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!told && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_TRUE(told) << "the second grader was not told it waits";
+    EXPECT_FALSE(opened) << "the second grader got the tree while the first held it";
+    first = Result<Workspace>(Workspace{});  // the first grader ends: its lock goes
+    second.join();
+    EXPECT_TRUE(opened);
+    // Another day's tree is not held by it.
+    EXPECT_TRUE(open_workspace(m_root / "sub", "day02-y", "grade", [](const fs::path&) { ADD_FAILURE(); }));
 }
 
 }  // namespace
