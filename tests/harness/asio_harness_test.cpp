@@ -177,4 +177,15 @@ TEST(FakeService, NoticesCancellation) {
     EXPECT_EQ(service.history().at(0).end_seq, 0u);
 }
 
+TEST(EventList, OrderChecksOverEventTexts) {
+    const std::vector<std::string> events = {"a.start", "b.tick", "a.tick", "b.tick", "a.end", "b.tick", "b.end"};
+    EXPECT_EQ(ct::count_of(events, "b.tick"), 3);
+    EXPECT_EQ(ct::count_between(events, "a.start", "a.end", "b.tick"), 2);
+    EXPECT_EQ(ct::count_between(events, "c.start", "a.end", "b.tick"), 0);  // no `from`
+    EXPECT_EQ(ct::count_between(events, "a.end", "x.never", "b.tick"), 1);  // no `to`: up to the end
+    EXPECT_EQ(ct::with_prefix(events, "a."), (std::vector<std::string>{"a.start", "a.tick", "a.end"}));
+    EXPECT_EQ(ct::joined({"x", "y"}), "x y");
+    EXPECT_EQ(ct::joined({}), "(empty)");
+}
+
 }  // namespace

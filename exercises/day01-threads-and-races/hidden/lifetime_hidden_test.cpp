@@ -5,14 +5,12 @@
 // "starting threads is the same as running them at the same time". Hidden tests for task 3.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -98,25 +96,6 @@ TEST(ParallelForHidden, ChunksRunAtTheSameTime) {
 
 // --- Heartbeat -------------------------------------------------------------------------------
 
-pid_t current_tid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
-
-// True once thread `tid` of this process is blocked (state S or D in /proc), or when that cannot
-// be known (no /proc, thread gone). Used only to make sure the heartbeat thread has entered its
-// wait before the destructor runs; it never decides a verdict.
-bool blocked_or_unknown(pid_t tid) {
-    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-    std::string text;
-    if (tid == 0 || !std::getline(stat, text)) {
-        return true;
-    }
-    const auto paren = text.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= text.size()) {
-        return true;
-    }
-    const char state = text[paren + 2];
-    return state == 'S' || state == 'D';
-}
-
 TEST(HeartbeatHidden, DestructorReturnsPromptly) {
     struct State {
         std::atomic<int> beats{0};
@@ -125,14 +104,14 @@ TEST(HeartbeatHidden, DestructorReturnsPromptly) {
     auto state = std::make_shared<State>();
     ct::step("the Heartbeat constructor must return (beats belong on a background thread)");
     auto heartbeat = std::make_unique<cc::Heartbeat>(10s, [state] {
-        state->tid = current_tid();
+        state->tid = ct::current_tid();
         ++state->beats;
     });
     ASSERT_TRUE(ct::eventually([&] { return state->beats.load() >= 1; }, 5s))
         << "no beat within 5 s of constructing a Heartbeat with a 10 s period. beat() must be "
         << "called once right away, then once every period (README, task 3).";
     // Let the heartbeat thread reach its wait, so the destructor has to interrupt it.
-    ct::eventually([&] { return blocked_or_unknown(state->tid.load()); }, 2s);
+    ct::eventually([&] { return ct::blocked_or_unknown(state->tid.load()); }, 2s);
     ct::step("~Heartbeat() with a 10 s period must return promptly");
     const auto start = std::chrono::steady_clock::now();
     heartbeat.reset();

@@ -28,25 +28,6 @@ long long ms_since(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
-pid_t current_tid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
-
-// The scheduler state of thread `tid` of this process ('R' running, 'S' asleep, ...), or 0 when
-// /proc cannot tell. Used only to decide *when* the test acts, never as a verdict.
-char thread_state(pid_t tid) {
-    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-    std::string text;
-    if (tid == 0 || !std::getline(stat, text)) {
-        return 0;
-    }
-    const auto paren = text.rfind(')');
-    return paren == std::string::npos || paren + 2 >= text.size() ? 0 : text[paren + 2];
-}
-
-bool blocked_or_unknown(pid_t tid) {
-    const char state = thread_state(tid);
-    return state == 0 || state == 'S' || state == 'D';
-}
-
 constexpr long kRunning = -1;     // not blocked in a system call (or not started yet)
 constexpr long kUnreadable = -2;  // /proc cannot tell
 
@@ -116,7 +97,7 @@ TEST(EventHidden, OneSetReleasesEightWaiters) {
     std::vector<std::thread> threads;
     for (int i = 0; i < waiters; ++i) {
         threads.emplace_back([&, i] {
-            tids[static_cast<std::size_t>(i)] = current_tid();
+            tids[static_cast<std::size_t>(i)] = ct::current_tid();
             event.wait();
             ++returned;
         });
@@ -124,7 +105,7 @@ TEST(EventHidden, OneSetReleasesEightWaiters) {
     const bool all_asleep = ct::eventually(
         [&] {
             for (const auto& tid : tids) {
-                if (tid.load() == 0 || !blocked_or_unknown(tid.load())) {
+                if (tid.load() == 0 || !ct::blocked_or_unknown(tid.load())) {
                     return false;
                 }
             }
@@ -186,7 +167,7 @@ TEST(EventHidden, SetIsNeverLostUnderCvdelay) {
         std::atomic<pid_t> tid{0};
         std::atomic<bool> returned{false};
         std::thread waiter([&] {
-            tid = current_tid();
+            tid = ct::current_tid();
             event.wait();
             returned = true;
         });
@@ -231,7 +212,7 @@ TEST(EventHidden, WaitIgnoresSpuriousWakeups) {
         std::atomic<bool> returned{false};
         std::atomic<bool> result{false};
         std::thread waiter([&] {
-            tid = current_tid();
+            tid = ct::current_tid();
             if (timed) {
                 result = event.wait_for(10s);
             } else {
@@ -241,7 +222,7 @@ TEST(EventHidden, WaitIgnoresSpuriousWakeups) {
             returned = true;
         });
         // Until the waiter is asleep for good (or has returned), then a little longer.
-        ct::eventually([&] { return returned.load() || (tid.load() != 0 && blocked_or_unknown(tid.load())); }, 5s);
+        ct::eventually([&] { return returned.load() || (tid.load() != 0 && ct::blocked_or_unknown(tid.load())); }, 5s);
         std::this_thread::sleep_for(10ms);
         const bool early = returned.load();
         event.set();

@@ -6,7 +6,6 @@
 // Hidden tests for task 5.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -26,23 +25,6 @@
 namespace {
 
 using namespace std::chrono_literals;
-
-pid_t current_tid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
-
-// True once thread `tid` of this process is asleep (state S or D in /proc), or when /proc cannot
-// tell. Used only to decide when the test acts, never as a verdict.
-bool blocked_or_unknown(pid_t tid) {
-    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-    std::string text;
-    if (tid == 0 || !std::getline(stat, text)) {
-        return true;
-    }
-    const auto paren = text.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= text.size()) {
-        return true;
-    }
-    return text[paren + 2] == 'S' || text[paren + 2] == 'D';
-}
 
 // CPU time (user + system) used by the whole process so far.
 std::chrono::microseconds process_cpu() {
@@ -138,7 +120,7 @@ TEST(JoinableQueueHidden, CloseWakesBlockedGetters) {
     std::vector<std::thread> threads;
     for (int i = 0; i < getters; ++i) {
         threads.emplace_back([q = queue.get(), shared, i] {
-            shared->tids[static_cast<std::size_t>(i)] = current_tid();
+            shared->tids[static_cast<std::size_t>(i)] = ct::current_tid();
             const bool timed = i == getters - 1;
             const auto item = timed ? q->get(30s) : q->get();
             shared->returned_empty += item.has_value() ? 0 : 1;
@@ -148,7 +130,7 @@ TEST(JoinableQueueHidden, CloseWakesBlockedGetters) {
     ct::eventually(
         [&] {
             for (const auto& tid : shared->tids) {
-                if (tid.load() == 0 || !blocked_or_unknown(tid.load())) {
+                if (tid.load() == 0 || !ct::blocked_or_unknown(tid.load())) {
                     return false;
                 }
             }
@@ -238,17 +220,17 @@ TEST(JoinableQueueHidden, IdleConsumerDoesNotSpin) {
     std::atomic<int> returned{0};
     std::array<std::atomic<pid_t>, 2> tids{};
     std::thread forever([&] {
-        tids[0] = current_tid();
+        tids[0] = ct::current_tid();
         queue.get();
         ++returned;
     });
     std::thread timed([&] {
-        tids[1] = current_tid();
+        tids[1] = ct::current_tid();
         queue.get(30s);
         ++returned;
     });
     // Let both consumers settle into their wait (a polling consumer never does: 2 s, then on).
-    ct::eventually([&] { return tids[0] != 0 && tids[1] != 0 && blocked_or_unknown(tids[0]) && blocked_or_unknown(tids[1]); },
+    ct::eventually([&] { return tids[0] != 0 && tids[1] != 0 && ct::blocked_or_unknown(tids[0]) && ct::blocked_or_unknown(tids[1]); },
                    2s);
     std::this_thread::sleep_for(50ms);
     std::array<long long, 2> runnable_before{runnable_ns(tids[0]), runnable_ns(tids[1])};
@@ -298,11 +280,11 @@ TEST(JoinableQueueHidden, GetIgnoresSpuriousWakeups) {
         std::atomic<bool> returned{false};
         std::optional<int> got;
         std::thread consumer([&] {
-            tid = current_tid();
+            tid = ct::current_tid();
             got = timed ? queue.get(10s) : queue.get();
             returned = true;
         });
-        ct::eventually([&] { return returned.load() || (tid.load() != 0 && blocked_or_unknown(tid.load())); }, 5s);
+        ct::eventually([&] { return returned.load() || (tid.load() != 0 && ct::blocked_or_unknown(tid.load())); }, 5s);
         std::this_thread::sleep_for(10ms);
         const bool early = returned.load();
         queue.put(round);

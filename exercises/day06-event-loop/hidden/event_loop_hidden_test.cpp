@@ -31,36 +31,6 @@ using std::chrono::milliseconds;
 
 long long ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); }
 
-std::string joined(const std::vector<std::string>& events) {
-    std::string out;
-    for (const auto& e : events) {
-        out += (out.empty() ? "" : " ") + e;
-    }
-    return out.empty() ? "(empty)" : out;
-}
-
-int count_of(const std::vector<std::string>& events, const std::string& what) {
-    return static_cast<int>(std::count(events.begin(), events.end(), what));
-}
-
-// How many `what` events lie after the first `from` and before the first `to` after it.
-int count_between(const std::vector<std::string>& events, const std::string& from, const std::string& to,
-                  const std::string& what) {
-    const auto begin = std::find(events.begin(), events.end(), from);
-    if (begin == events.end()) {
-        return 0;
-    }
-    const auto end = std::find(begin, events.end(), to);
-    return static_cast<int>(std::count(begin, end, what));
-}
-
-std::vector<std::string> with_prefix(const std::vector<std::string>& events, const std::string& prefix) {
-    std::vector<std::string> out;
-    std::copy_if(events.begin(), events.end(), std::back_inserter(out),
-                 [&](const std::string& e) { return e.starts_with(prefix); });
-    return out;
-}
-
 std::string lags(const std::vector<milliseconds>& values) {
     std::string out;
     for (const auto v : values) {
@@ -96,20 +66,20 @@ TEST(FreezerHidden, SlowWorkerDoesNotFreezeTheOthers) {
     } workers[] = {{"slow", 1}, {"ping", 8}, {"pong", 8}};
     for (const auto& w : workers) {
         const std::string name = w.name;
-        ASSERT_EQ(count_of(events, name + ".start"), 1) << "freezer_demo() must start worker(\"" << name
-                                                        << "\") once; the log: " << joined(events);
-        ASSERT_EQ(count_of(events, name + ".tick"), w.steps)
-            << "worker \"" << name << "\" must tick " << w.steps << " times; the log: " << joined(events);
-        ASSERT_EQ(count_of(events, name + ".end"), 1) << "worker \"" << name << "\" never ended; the log: "
-                                                      << joined(events);
+        ASSERT_EQ(ct::count_of(events, name + ".start"), 1) << "freezer_demo() must start worker(\"" << name
+                                                        << "\") once; the log: " << ct::joined(events);
+        ASSERT_EQ(ct::count_of(events, name + ".tick"), w.steps)
+            << "worker \"" << name << "\" must tick " << w.steps << " times; the log: " << ct::joined(events);
+        ASSERT_EQ(ct::count_of(events, name + ".end"), 1) << "worker \"" << name << "\" never ended; the log: "
+                                                      << ct::joined(events);
     }
-    const int ping = count_between(events, "slow.start", "slow.end", "ping.tick");
-    const int pong = count_between(events, "slow.start", "slow.end", "pong.tick");
+    const int ping = ct::count_between(events, "slow.start", "slow.end", "ping.tick");
+    const int pong = ct::count_between(events, "slow.start", "slow.end", "pong.tick");
     EXPECT_TRUE(ping >= 3 && pong >= 3)
         << "while \"slow\" waited 400 ms (between slow.start and slow.end), \"ping\" ticked " << ping
         << " times and \"pong\" " << pong << " times; each should tick about 7 times (every 50 ms), "
         << "at least 3. The loop was frozen: one coroutine held its only thread while waiting. "
-        << "The log: " << joined(events);
+        << "The log: " << ct::joined(events);
 }
 
 // The handler tracker (asyncio's debug mode for Asio): no handler of freezer_demo may hold the loop
@@ -122,7 +92,7 @@ TEST(FreezerHidden, NoHandlerBlocksTheLoop) {
     ct::step("io.run() after freezer_demo() must return");
     io.run_for(10s);
     ASSERT_GT(watch.handlers(), 0u) << "the loop ran no handler at all: freezer_demo() must co_spawn the "
-                                    << "workers on io. The log: " << joined(log.snapshot());
+                                    << "workers on io. The log: " << ct::joined(log.snapshot());
     if (const auto report = watch.report(); !report.empty()) {
         ADD_FAILURE() << "while freezer_demo's workers ran, " << report;
     }
@@ -178,11 +148,11 @@ TEST(WorkerHidden, TicksAreSpacedByTheStep) {
     const auto took = Clock::now() - start;
     const auto events = log.snapshot();
     const std::vector<std::string> w = {"w.start", "w.tick", "w.tick", "w.tick", "w.tick", "w.tick", "w.end"};
-    EXPECT_EQ(with_prefix(events, "w."), w) << "worker(\"w\", 5, 20ms) logged: " << joined(with_prefix(events, "w."));
+    EXPECT_EQ(ct::with_prefix(events, "w."), w) << "worker(\"w\", 5, 20ms) logged: " << ct::joined(ct::with_prefix(events, "w."));
     const std::vector<std::string> zero = {"zero.start", "zero.end"};
-    EXPECT_EQ(with_prefix(events, "zero."), zero)
+    EXPECT_EQ(ct::with_prefix(events, "zero."), zero)
         << "worker(\"zero\", 0, 20ms) must log zero.start and zero.end and no tick; it logged: "
-        << joined(with_prefix(events, "zero."));
+        << ct::joined(ct::with_prefix(events, "zero."));
     EXPECT_GE(took, 100ms) << "worker(\"w\", 5, 20ms) finished after " << ms(took)
                            << " ms; 5 steps of 20 ms take at least 100 ms: each step must wait `step` "
                            << "(co_await async_sleep(step)) before its tick.";
@@ -198,8 +168,8 @@ TEST(FreezerHidden, DemoRunsCleanUnderAsan) {
     io.run_for(10s);
     const auto events = log.snapshot();
     for (const std::string name : {"slow", "ping", "pong"}) {
-        EXPECT_EQ(count_of(events, name + ".end"), 1) << "worker \"" << name << "\" did not finish; the log: "
-                                                      << joined(events);
+        EXPECT_EQ(ct::count_of(events, name + ".end"), 1) << "worker \"" << name << "\" did not finish; the log: "
+                                                      << ct::joined(events);
     }
 }
 

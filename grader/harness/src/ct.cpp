@@ -1,6 +1,10 @@
 #include "ct/ct.hpp"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <atomic>
 #include <latch>
 #include <cstdlib>
@@ -96,6 +100,24 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds wit
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::microseconds(10'000));
     }
+}
+
+pid_t current_tid() { return static_cast<pid_t>(::syscall(SYS_gettid)); }
+
+char thread_state(pid_t tid) {
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string text;
+    if (tid == 0 || !std::getline(stat, text)) {
+        return 0;
+    }
+    // The state follows the command name, which is in parentheses and may itself hold ") ".
+    const auto paren = text.rfind(')');
+    return paren == std::string::npos || paren + 2 >= text.size() ? 0 : text[paren + 2];
+}
+
+bool blocked_or_unknown(pid_t tid) {
+    const char state = thread_state(tid);
+    return state == 0 || state == 'S' || state == 'D';
 }
 
 Rendezvous::Rendezvous(int parties) : m_waiting(parties) {}

@@ -28,26 +28,6 @@ using std::chrono::milliseconds;
 
 long long ms(Clock::duration d) { return std::chrono::duration_cast<milliseconds>(d).count(); }
 
-std::string joined(const std::vector<std::string>& events) {
-    std::string out;
-    for (const auto& e : events) {
-        out += (out.empty() ? "" : " ") + e;
-    }
-    return out.empty() ? "(empty)" : out;
-}
-
-int count_of(const std::vector<std::string>& events, const std::string& what) {
-    return static_cast<int>(std::count(events.begin(), events.end(), what));
-}
-
-// How many `what` events lie after the first `from` and before the first `to` after it.
-int count_between(const std::vector<std::string>& events, const std::string& from, const std::string& to,
-                  const std::string& what) {
-    const auto begin = std::find(events.begin(), events.end(), from);
-    const auto end = std::find(begin, events.end(), to);
-    return static_cast<int>(std::count(begin, end, what));
-}
-
 // --- task 1: the freezer -----------------------------------------------------------------------
 
 TEST(FreezerPublic, AsyncSleepWaitsAtLeastTheDuration) {
@@ -79,7 +59,7 @@ TEST(FreezerPublic, WorkerLogsStartTicksEnd) {
     io.run_for(10s);
     const std::vector<std::string> expected = {"w.start", "w.tick", "w.tick", "w.tick", "w.end"};
     EXPECT_EQ(log.snapshot(), expected)
-        << "worker(\"w\", 3, 5ms, log) logged: " << joined(log.snapshot())
+        << "worker(\"w\", 3, 5ms, log) logged: " << ct::joined(log.snapshot())
         << ". Expected w.start, then one w.tick after each of the 3 steps, then w.end.";
 }
 
@@ -93,16 +73,16 @@ TEST(FreezerPublic, TwoWorkersInterleave) {
     io.run_for(10s);
     const auto events = log.snapshot();
     for (const std::string name : {"A", "B"}) {
-        ASSERT_TRUE(count_of(events, name + ".start") == 1 && count_of(events, name + ".end") == 1)
+        ASSERT_TRUE(ct::count_of(events, name + ".start") == 1 && ct::count_of(events, name + ".end") == 1)
             << "worker \"" << name << "\" must log " << name << ".start once and, at its end, " << name
-            << ".end once; the log: " << joined(events);
+            << ".end once; the log: " << ct::joined(events);
     }
-    const int interleaved = count_between(events, "A.start", "A.end", "B.tick");
+    const int interleaved = ct::count_between(events, "A.start", "A.end", "B.tick");
     EXPECT_GE(interleaved, 3)
         << "only " << interleaved << " of B's ticks (every 10 ms) came while A was waiting "
         << "2 x 100 ms (between A.start and A.end); expected at least 3. A's wait held the only "
         << "thread of the loop, so B could not run: a coroutine must co_await its waits. The log: "
-        << joined(events) << "." << (watch.report().empty() ? "" : " The tracker: " + watch.report());
+        << ct::joined(events) << "." << (watch.report().empty() ? "" : " The tracker: " + watch.report());
 }
 
 TEST(FreezerPublic, DemoNeverBlocksTheLoop) {
@@ -114,9 +94,9 @@ TEST(FreezerPublic, DemoNeverBlocksTheLoop) {
     io.run_for(10s);
     const auto events = log.snapshot();
     for (const std::string name : {"slow", "ping", "pong"}) {
-        EXPECT_EQ(count_of(events, name + ".end"), 1)
+        EXPECT_EQ(ct::count_of(events, name + ".end"), 1)
             << "freezer_demo() must start worker \"" << name << "\", and it must finish; the log: "
-            << joined(events);
+            << ct::joined(events);
     }
     if (const auto report = watch.report(); !report.empty()) {
         ADD_FAILURE() << "while freezer_demo's workers ran, " << report;

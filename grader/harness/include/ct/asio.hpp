@@ -4,6 +4,7 @@
 //
 //   ct::HandlerWatch  which handler blocked the loop, how long, where, and how (ct/handler_watch.hpp)
 //   ct::EventLog      numbered events, for order assertions that do not depend on speed
+//   ct::joined, count_of, count_between, with_prefix: order checks over a list of event texts
 //   ct::LagProbe      a timer re-armed every period that records how late each firing was
 //   ct::FakeService   an asynchronous operation for the code under test to call: counts calls in
 //                     flight, numbers their start and end, notices cancellation, can be held
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -85,6 +87,38 @@ private:
     mutable std::mutex m_mutex;
     std::vector<Entry> m_entries;
 };
+
+// Order checks over a list of event texts (a day's own event log, snapshotted).
+
+// "a b c", or "(empty)": for failure messages.
+inline std::string joined(const std::vector<std::string>& events) {
+    std::string out;
+    for (const auto& e : events) {
+        out += (out.empty() ? "" : " ") + e;
+    }
+    return out.empty() ? "(empty)" : out;
+}
+
+inline int count_of(const std::vector<std::string>& events, const std::string& what) {
+    return static_cast<int>(std::count(events.begin(), events.end(), what));
+}
+
+// How many `what` events lie after the first `from` and before the first `to` after it (0 when
+// there is no `from`).
+inline int count_between(const std::vector<std::string>& events, const std::string& from, const std::string& to,
+                         const std::string& what) {
+    const auto begin = std::find(events.begin(), events.end(), from);
+    const auto end = std::find(begin, events.end(), to);
+    return static_cast<int>(std::count(begin, end, what));
+}
+
+// The events that start with `prefix`, in order.
+inline std::vector<std::string> with_prefix(const std::vector<std::string>& events, const std::string& prefix) {
+    std::vector<std::string> out;
+    std::copy_if(events.begin(), events.end(), std::back_inserter(out),
+                 [&](const std::string& e) { return e.starts_with(prefix); });
+    return out;
+}
 
 // --- loop lag ----------------------------------------------------------------------------------
 

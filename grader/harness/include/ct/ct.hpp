@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include <sys/types.h>
+
 namespace ct {
 
 // --- build flavour -------------------------------------------------------------------------------
@@ -81,6 +83,19 @@ void step(std::string_view what);
 // Polls `pred` until it is true or `within` has passed; returns whether it became true. Costs
 // nothing when the condition holds early, so `within` can be generous (one-sided timing).
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds within);
+
+// --- watching threads ----------------------------------------------------------------------------
+
+// The calling thread's kernel id (what /proc/self/task lists).
+pid_t current_tid();
+
+// The scheduler state of thread `tid` of this process ('R' running, 'S' asleep, 'D' in an
+// uninterruptible wait, ...), or 0 when /proc cannot tell (no /proc, the thread is gone).
+char thread_state(pid_t tid);
+
+// True once thread `tid` is asleep (S or D), or when that cannot be known. Tests use it to decide
+// *when* to act (the waiter has entered its wait), never as a verdict.
+bool blocked_or_unknown(pid_t tid);
 
 // A latch whose wait gives up after a deadline instead of hanging the test: the rendezvous proofs
 // (two threads must be inside a critical region at once) turn "never met" into a clean failure.
