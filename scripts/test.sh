@@ -9,5 +9,11 @@ cd "$(dirname "$0")/.."
 cmake --preset default
 cmake --build --preset default
 # Unit tests run in parallel; the grading tests share one CPU lock (they measure concurrency and
-# must not steal each other's cores).
-ctest --preset default "$@"
+# must not steal each other's cores). The attack corpus forced down to sandbox tiers C and D
+# (about 5 minutes; the corpus itself runs on this host's tier either way) is for sandbox work and
+# releases: GRADE_TEST_ALL=1 includes it.
+exclude=()
+if [ "${GRADE_TEST_ALL:-0}" != 1 ]; then
+  exclude=(-LE hostile-tiers)
+fi
+ctest --preset default "${exclude[@]}" "$@"
