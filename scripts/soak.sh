@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-day=${1:?usage: scripts/soak.sh DAY [REFERENCE_RUNS] [MUTANT_RUNS]}
+day=${1:?usage: scripts/soak.sh DAY [REFERENCE_RUNS] [MUTANT_RUNS] [GRADE_ARGS...]}
 reference_runs=${2:-200}
 mutant_runs=${3:-20}
 shift $(( $# < 3 ? $# : 3 ))
@@ -34,9 +34,9 @@ fi
 mkdir -p "$out"
 
 
-# Building is not what a soak measures: build on both CPUs first (the public tests run once as a
-# side effect), so the pinned runs below only recompile nothing.
-"$grade" "$day" --repo "$repo" --only public --color never >/dev/null || true
+# Building is not what a soak measures: build on both CPUs first, every flavour the soaked tests
+# need (they run once as a side effect), so the pinned runs below recompile nothing.
+"$grade" "$day" --repo "$repo" --only hidden --color never "$@" >/dev/null || true
 
 hogs=()
 cleanup() { for pid in "${hogs[@]}"; do kill "$pid" 2>/dev/null || true; done; }

@@ -82,7 +82,6 @@ Tier tier_of(Layer layer, bool root) {
     }
 }
 
-
 LayerStatus& layer(SandboxProbe& probe, Layer which) {
     for (auto& l : probe.layers) {
         if (l.layer == which) {

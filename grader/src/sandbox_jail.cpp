@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -326,17 +327,15 @@ Result<std::unique_ptr<Jail>> Jail::prepare(const Confinement& confinement) {
     }
     if (!build) {
         // A fresh tmpfs on /tmp would hide whatever the command needs under /tmp (a cache there).
-        bool needs_host_tmp = false;
+        const auto under_tmp = [](const fs::path& path) {
+            std::error_code ec;
+            return fs::weakly_canonical(path, ec).string().rfind("/tmp/", 0) == 0;
+        };
+        bool needs_host_tmp = under_tmp(confinement.private_tmp);
         for (const auto* list : {&confinement.read_dirs, &confinement.read_files, &confinement.write_dirs,
                                  &confinement.private_dirs}) {
-            for (const auto& path : *list) {
-                std::error_code ec;
-                needs_host_tmp = needs_host_tmp || fs::weakly_canonical(path, ec).string().rfind("/tmp/", 0) == 0;
-            }
+            needs_host_tmp = needs_host_tmp || std::any_of(list->begin(), list->end(), under_tmp);
         }
-        std::error_code ec;
-        needs_host_tmp = needs_host_tmp ||
-                         fs::weakly_canonical(confinement.private_tmp, ec).string().rfind("/tmp/", 0) == 0;
         impl.private_tmpfs = impl.ns && !needs_host_tmp;
         impl.shared_tmp = !impl.private_tmpfs;
         impl.tmpfs_options = fmt::format("size={},mode=1777",

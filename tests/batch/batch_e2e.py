@@ -337,6 +337,7 @@ def main():
     check("--resume" in again.stderr, "a second run without --resume explains --resume and --fresh")
     grade(args, "batch", "report", "snap", check_rc=[0])
     rows = check_gradebook("snap")
+    check(restarts == kills_here, f"the batch was killed {restarts} of {kills_here} times (it finished first)")
     check_graded_once(trace, restarts)
     if restarts == 0:
         print(f"straight run: {len(rows)} rows in {took:.0f} s with --jobs {args.jobs} "
@@ -353,8 +354,9 @@ def main():
         def comparable(book):
             return {k: {c: v for c, v in row.items() if k not in SCHEDULE_DEPENDENT or c not in (DAY, "total")}
                     for k, row in book.items()}
+        straight_rows, resumed_rows = comparable(rows), comparable(resumed)
         differ = [f"  straight: {rows.get(k)}\n  resumed:  {resumed.get(k)}"
-                  for k in sorted(set(rows) | set(resumed)) if comparable(rows).get(k) != comparable(resumed).get(k)]
+                  for k in sorted(set(rows) | set(resumed)) if straight_rows.get(k) != resumed_rows.get(k)]
         check(not differ, "the resumed gradebook equals the straight one" + "".join("\n" + d for d in differ))
         check_graded_once(trace, restarts)
         print(f"gradebooks identical: {not differ}", flush=True)
