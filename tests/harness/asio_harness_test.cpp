@@ -1,10 +1,13 @@
 // The slow-handler tracker and the Asio test helpers, on handlers whose behaviour the test fixes:
 // a sleep, a spin and a futex wait of 150 ms each against a 50 ms threshold (3x), and fast ones.
+// The virtual clock, and the lag probe and fake service on it, are checked to the exact virtual
+// time: nothing there depends on how fast this machine is.
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -116,7 +119,90 @@ TEST(HandlerWatch, ReportCountsEveryBlockingHandler) {
         << report;
 }
 
-TEST(LagProbe, SeesABlockedLoop) {
+// Virtual time since reset(), for exact comparisons.
+std::chrono::nanoseconds since_zero(ct::VirtualClock::time_point t) { return t.time_since_epoch(); }
+
+TEST(VirtualClock, ATimerFiresExactlyAtItsExpiry) {
+    ct::VirtualClock::reset();
+    asio::io_context io;
+    ct::VirtualTimer timer(io, 50ms);
+    std::optional<ct::VirtualClock::time_point> fired_at;
+    timer.async_wait([&](const asio::error_code& ec) {
+        EXPECT_FALSE(ec) << ec.message();
+        fired_at = ct::VirtualClock::now();
+    });
+    ct::VirtualClock::advance(io, 49ms);
+    EXPECT_FALSE(fired_at) << "fired at " << since_zero(*fired_at).count() << " ns, before its expiry";
+    EXPECT_EQ(ct::VirtualClock::advance(io, 1ms), 1u);
+    ASSERT_TRUE(fired_at);
+    EXPECT_EQ(since_zero(*fired_at), 50ms);
+}
+
+TEST(VirtualClock, OnlyTheTestMovesIt) {
+    ct::VirtualClock::reset();
+    asio::io_context io;
+    std::vector<int> order;
+    ct::VirtualTimer t30(io, 30ms), t10(io, 10ms), t20(io, 20ms);
+    t30.async_wait([&](const asio::error_code&) { order.push_back(30); });
+    t10.async_wait([&](const asio::error_code&) { order.push_back(10); });
+    t20.async_wait([&](const asio::error_code&) { order.push_back(20); });
+    std::this_thread::sleep_for(40ms);  // real time passes; virtual time does not
+    EXPECT_EQ(ct::VirtualClock::advance(io, 0ms), 0u);
+    EXPECT_TRUE(order.empty());
+    EXPECT_EQ(since_zero(ct::VirtualClock::now()), 0ms);
+    ct::VirtualClock::advance(io, 30ms, 7ms);  // steps of 7 ms still run each timer, in order
+    EXPECT_EQ(order, (std::vector<int>{10, 20, 30}));
+    EXPECT_EQ(since_zero(ct::VirtualClock::now()), 30ms);
+}
+
+TEST(VirtualClock, AHandlerThatElapsesMakesWhatWasDueLate) {
+    ct::VirtualClock::reset();
+    asio::io_context io;
+    ct::VirtualTimer busy(io, 10ms), next(io, 15ms);
+    std::optional<ct::VirtualClock::time_point> next_at;
+    busy.async_wait([](const asio::error_code&) { ct::VirtualClock::elapse(20ms); });
+    next.async_wait([&](const asio::error_code&) { next_at = ct::VirtualClock::now(); });
+    ct::VirtualClock::advance(io, 12ms);
+    ASSERT_TRUE(next_at) << "a timer that fell due while a handler held the loop did not run after it";
+    EXPECT_EQ(since_zero(*next_at), 30ms);
+}
+
+TEST(VirtualClock, CancelReportsOperationAborted) {
+    ct::VirtualClock::reset();
+    asio::io_context io;
+    ct::VirtualTimer timer(io, 1h);
+    asio::error_code result;
+    timer.async_wait([&](const asio::error_code& ec) { result = ec; });
+    ct::VirtualClock::advance(io, 5ms);
+    timer.cancel();
+    ct::VirtualClock::advance(io, 0ms);
+    EXPECT_EQ(result, asio::error::operation_aborted);
+    EXPECT_TRUE(io.stopped()) << "a cancelled virtual timer left work on the loop";
+}
+
+TEST(LagProbe, MeasuresABlockedLoopExactlyOnAVirtualClock) {
+    ct::VirtualClock::reset();
+    asio::io_context io;
+    ct::BasicLagProbe<ct::VirtualClock> probe(io.get_executor(), 10ms);
+    probe.start();
+    ct::VirtualTimer blocker(io, 25ms);
+    blocker.async_wait([](const asio::error_code&) { ct::VirtualClock::elapse(100ms); });
+    ct::VirtualClock::advance(io, 300ms);
+    probe.stop();
+    // Firings at 10 and 20 on time; the one due at 30 runs at 125 (95 ms late); then every 10 ms
+    // from there: 135 ... 295.
+    const auto samples = probe.samples();
+    ASSERT_EQ(samples.size(), 20u);
+    EXPECT_EQ(since_zero(samples[1].at), 20ms);
+    EXPECT_EQ(samples[1].lag, 0ms);
+    EXPECT_EQ(since_zero(samples[2].at), 125ms);
+    EXPECT_EQ(samples[2].lag, 95ms);
+    EXPECT_EQ(since_zero(samples[19].at), 295ms);
+    EXPECT_EQ(probe.max_lag(), 95ms);
+    EXPECT_EQ(probe.count_between(ct::VirtualClock::time_point(126ms), ct::VirtualClock::time_point(300ms)), 17u);
+}
+
+TEST(LagProbe, SeesARealBlockedLoop) {
     asio::io_context io;
     ct::LagProbe probe(io.get_executor(), 5ms);
     probe.start();
@@ -125,38 +211,63 @@ TEST(LagProbe, SeesABlockedLoop) {
     asio::steady_timer finish(io, 200ms);
     finish.async_wait([&](const asio::error_code&) { probe.stop(); });
     io.run();
-    EXPECT_GE(probe.max_lag(), 90ms);
+    EXPECT_GE(probe.max_lag(), 90ms);  // one-sided: timers never fire early
     EXPECT_GE(probe.samples().size(), 5u);
 }
 
 TEST(FakeService, CountsCallsInFlightAndHolds) {
+    ct::VirtualClock::reset();
     asio::io_context io;
     ct::EventLog log;
-    ct::FakeService service(io.get_executor(), log, "svc", 10ms);
+    ct::BasicFakeService<ct::VirtualClock> service(io.get_executor(), log, "svc", 10ms);
     std::vector<int> results;
     service.hold();
     for (int i = 0; i < 3; ++i) {
         asio::co_spawn(io, [&]() -> asio::awaitable<void> { results.push_back(co_await service.call()); },
                        asio::detached);
     }
-    asio::steady_timer release(io, 50ms);
+    ct::VirtualTimer release(io, 50ms);
     std::uint64_t release_seq = 0;
     release.async_wait([&](const asio::error_code&) {
         EXPECT_EQ(service.in_flight(), 3);
         release_seq = log.record("release");
         service.release();
     });
-    io.run();
+    ct::VirtualClock::advance(io, 100ms);
+    EXPECT_TRUE(io.stopped()) << "work left on the loop after every call ended";
     EXPECT_EQ(service.max_in_flight(), 3);
     EXPECT_EQ(service.in_flight(), 0);
-    EXPECT_EQ(results.size(), 3u);
+    EXPECT_EQ(results, (std::vector<int>{1, 2, 3}));
     for (const auto& call : service.history()) {
         EXPECT_TRUE(call.finished);
         EXPECT_FALSE(call.cancelled);
         EXPECT_LT(call.start_seq, release_seq);
         EXPECT_GT(call.end_seq, release_seq) << "a held call ended before release()";
+        EXPECT_EQ(since_zero(call.ended), 50ms) << "a held call did not end when it was released";
     }
     EXPECT_EQ(log.seq_of("svc.start#1"), 1u);
+}
+
+TEST(FakeService, CallsEndExactlyOneLatencyAfterTheyStart) {
+    ct::VirtualClock::reset();
+    asio::io_context io;
+    ct::EventLog log;
+    ct::BasicFakeService<ct::VirtualClock> service(io.get_executor(), log, "svc", 30ms);
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {  // calls 1 and 3, one after the other
+        co_await service.call();
+        co_await service.call();
+    }, asio::detached);
+    asio::co_spawn(io, service.call(), asio::detached);  // call 2, beside them
+    ct::VirtualClock::advance(io, 100ms);
+    const auto calls = service.history();
+    ASSERT_EQ(calls.size(), 3u);
+    EXPECT_EQ(service.max_in_flight(), 2);
+    const std::vector<std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>> expected = {
+        {0ms, 30ms}, {0ms, 30ms}, {30ms, 60ms}};
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        EXPECT_EQ(since_zero(calls[i].started), expected[i].first) << "call " << calls[i].number;
+        EXPECT_EQ(since_zero(calls[i].ended), expected[i].second) << "call " << calls[i].number;
+    }
 }
 
 TEST(FakeService, NoticesCancellation) {

@@ -8,14 +8,17 @@
 //   ct::LagProbe      a timer re-armed every period that records how late each firing was
 //   ct::FakeService   an asynchronous operation for the code under test to call: counts calls in
 //                     flight, numbers their start and end, notices cancellation, can be held
+//   ct::VirtualClock  time that moves only when the test moves it (ct/virtual_clock.hpp);
+//                     ct::BasicLagProbe<ct::VirtualClock> and ct::BasicFakeService<ct::VirtualClock>
+//                     run on it, for exact-time assertions
 //
 // Everything here that touches Asio objects must be used from the thread that runs the loop (or
 // while the loop is not running): like the objects under test, these are not thread-safe.
 // Declare the io_context before the helpers that use it, so that the helpers are destroyed first.
 //
-// There is no virtual clock: the day APIs take asio::any_io_executor and use asio::steady_timer,
-// so a fake clock could not reach the timers under test. Timing checks stay one-sided instead
-// (Asio timers never fire early; lower bounds are exact, upper bounds get 5x slack).
+// The day-6 API takes asio::any_io_executor and uses asio::steady_timer, so the virtual clock
+// cannot reach the timers under test there: its timing checks stay one-sided (Asio timers never
+// fire early; lower bounds are exact, upper bounds get 5x slack).
 #pragma once
 
 #include <asio.hpp>
@@ -32,6 +35,7 @@
 #include <vector>
 
 #include "ct/handler_watch.hpp"
+#include "ct/virtual_clock.hpp"
 
 namespace ct {
 
@@ -126,19 +130,21 @@ inline std::vector<std::string> with_prefix(const std::vector<std::string>& even
 // fired (the loop could not run it while something else held the thread). After a late firing
 // the next one is due a period later from then, so one long block is one large sample. Lag probes
 // measure a loop only when one thread runs it (playbook 4.2: with two threads the probe ticks on
-// the other one).
-class LagProbe {
+// the other one). On ct::VirtualClock the lags are exact: a handler that elapse()s 100 ms while
+// the probe's next firing is 5 ms away makes that firing exactly 95 ms late.
+template <class Clock>
+class BasicLagProbe {
 public:
     struct Sample {
-        std::chrono::steady_clock::time_point at;
+        typename Clock::time_point at;
         std::chrono::microseconds lag;
     };
 
-    LagProbe(asio::any_io_executor ex, std::chrono::milliseconds period)
+    BasicLagProbe(asio::any_io_executor ex, std::chrono::milliseconds period)
         : m_state(std::make_shared<State>(ex, period)) {}
-    ~LagProbe() { stop(); }
-    LagProbe(const LagProbe&) = delete;
-    LagProbe& operator=(const LagProbe&) = delete;
+    ~BasicLagProbe() { stop(); }
+    BasicLagProbe(const BasicLagProbe&) = delete;
+    BasicLagProbe& operator=(const BasicLagProbe&) = delete;
 
     void start() {
         m_state->running = true;
@@ -156,8 +162,7 @@ public:
     }
 
     // Firings in [from, to].
-    std::size_t count_between(std::chrono::steady_clock::time_point from,
-                              std::chrono::steady_clock::time_point to) const {
+    std::size_t count_between(typename Clock::time_point from, typename Clock::time_point to) const {
         std::scoped_lock lock(m_state->mutex);
         return static_cast<std::size_t>(std::count_if(m_state->samples.begin(), m_state->samples.end(),
                                                       [&](const Sample& s) { return s.at >= from && s.at <= to; }));
@@ -175,22 +180,22 @@ public:
 private:
     struct State {
         State(asio::any_io_executor ex, std::chrono::milliseconds p) : timer(ex), period(p) {}
-        asio::steady_timer timer;
+        asio::basic_waitable_timer<Clock> timer;
         std::chrono::milliseconds period;
         bool running = false;
-        std::chrono::steady_clock::time_point due;
+        typename Clock::time_point due;
         mutable std::mutex mutex;  // samples may be read from another thread
         std::vector<Sample> samples;
     };
 
     static void arm(const std::shared_ptr<State>& state) {
-        state->due = std::chrono::steady_clock::now() + state->period;
+        state->due = Clock::now() + state->period;
         state->timer.expires_at(state->due);
         state->timer.async_wait([state](const asio::error_code& ec) {
             if (ec || !state->running) {
                 return;
             }
-            const auto now = std::chrono::steady_clock::now();
+            const auto now = Clock::now();
             {
                 std::scoped_lock lock(state->mutex);
                 state->samples.push_back(
@@ -203,6 +208,8 @@ private:
     std::shared_ptr<State> m_state;
 };
 
+using LagProbe = BasicLagProbe<std::chrono::steady_clock>;
+
 // --- a fake asynchronous service -----------------------------------------------------------------
 
 // Something for the code under test to co_await: call() completes after `latency` on a timer and
@@ -212,20 +219,22 @@ private:
 // notices cancellation (the call's timer completed with operation_aborted). hold() makes new and
 // running calls wait, after their latency, until release(): a call can be kept in flight for as
 // long as a test needs. Every call keeps the service's state alive, so a coroutine frame that
-// outlives the FakeService object is harmless.
-class FakeService {
+// outlives the FakeService object is harmless. On ct::VirtualClock a call that is not held ends
+// exactly `latency` after it started.
+template <class Clock>
+class BasicFakeService {
 public:
     struct Call {
         int number = 0;
         std::uint64_t start_seq = 0;
         std::uint64_t end_seq = 0;  // 0 while running, and for a cancelled call
-        std::chrono::steady_clock::time_point started{};
-        std::chrono::steady_clock::time_point ended{};
+        typename Clock::time_point started{};
+        typename Clock::time_point ended{};
         bool finished = false;
         bool cancelled = false;
     };
 
-    FakeService(asio::any_io_executor ex, EventLog& log, std::string name, std::chrono::milliseconds latency)
+    BasicFakeService(asio::any_io_executor ex, EventLog& log, std::string name, std::chrono::milliseconds latency)
         : m_state(std::make_shared<State>(ex, log, std::move(name), latency)) {}
 
     asio::awaitable<int> call() {
@@ -234,12 +243,12 @@ public:
         const int number = static_cast<int>(index) + 1;
         Call record;
         record.number = number;
-        record.started = std::chrono::steady_clock::now();
+        record.started = Clock::now();
         record.start_seq = state->log->record(state->name + ".start#" + std::to_string(number));
         state->calls.push_back(record);
         InFlight in_flight(*state);
 
-        asio::steady_timer timer(co_await asio::this_coro::executor, state->latency);
+        asio::basic_waitable_timer<Clock> timer(co_await asio::this_coro::executor, state->latency);
         auto [ec] = co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
         while (!ec && state->held) {
             const std::uint64_t generation = state->releases;
@@ -250,10 +259,10 @@ public:
         }
         if (ec) {
             state->calls[index].cancelled = ec == asio::error::operation_aborted;
-            state->calls[index].ended = std::chrono::steady_clock::now();
+            state->calls[index].ended = Clock::now();
             throw asio::system_error(ec);
         }
-        state->calls[index].ended = std::chrono::steady_clock::now();
+        state->calls[index].ended = Clock::now();
         state->calls[index].end_seq = state->log->record(state->name + ".end#" + std::to_string(number));
         state->calls[index].finished = true;
         co_return number;
@@ -262,7 +271,7 @@ public:
     void hold() {
         if (!m_state->held) {
             m_state->held = true;
-            m_state->gate.expires_at(std::chrono::steady_clock::time_point::max());
+            m_state->gate.expires_at(Clock::time_point::max());
         }
     }
 
@@ -287,7 +296,7 @@ private:
         EventLog* log;
         std::string name;
         std::chrono::milliseconds latency;
-        asio::steady_timer gate;
+        asio::basic_waitable_timer<Clock> gate;
         bool held = false;
         std::uint64_t releases = 0;
         int in_flight = 0;
@@ -306,5 +315,7 @@ private:
 
     std::shared_ptr<State> m_state;
 };
+
+using FakeService = BasicFakeService<std::chrono::steady_clock>;
 
 }  // namespace ct
