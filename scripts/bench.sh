@@ -3,7 +3,8 @@
 #   1. `grade DAY` in a fresh clone: empty grade cache and ccache disabled (nothing built);
 #   2. `grade DAY` after editing one student file (median of N);
 #   3. the same work by hand: rebuild the same targets with ninja and run the same test binaries
-#      once per test, exactly as the grader does but with no grader around them (median of N);
+#      once per test (with the test's preload shim), as the grader does but with no grader, and no
+#      sandbox, around them (median of N);
 # and prints the overhead ratio 2/3 (budget: at most 1.3).
 #
 #   scripts/bench.sh DAY [N]        (default N = 3)
@@ -13,7 +14,10 @@ cd "$(dirname "$0")/.."
 day=${1:?usage: scripts/bench.sh DAY [N]}
 runs=${2:-3}
 grade=$PWD/build/grade
-scratch=$(mktemp -d /tmp/grade-bench-XXXXXX)
+# Under /var/tmp and enterable by others: the sandbox builds and tests as a slot user, which must
+# reach the copied submission (a 0700 directory under /tmp is refused, by design).
+scratch=$(mktemp -d /var/tmp/grade-bench-XXXXXX)
+chmod 755 "$scratch"
 trap 'rm -rf "$scratch"' EXIT
 # The day's directory name, from course.yaml (DAY may be day1, 1, the slug or the directory).
 dir=$(python3 - "$day" <<'PY'
@@ -41,6 +45,12 @@ echo "fresh: $fresh s"
 # The first editable .cpp file of the day: the one edit the measurement makes.
 file=$(grep -m1 '^files:' "templates/$dir/day.yaml" | grep -o '[a-z_0-9]*\.cpp' | head -n1)
 ws=$(ls -d "$GRADE_CACHE"/work/grade-"$dir"-*)
+# The build tree belongs to the sandbox's slot user when grade runs sandboxed: rebuild it by hand as
+# that user, or the next grade could not replace the objects written here.
+as_owner=()
+if [ "$(stat -c %u "$ws/build")" != "$(id -u)" ]; then
+  as_owner=(setpriv --reuid="$(stat -c %u "$ws/build")" --regid="$(stat -c %g "$ws/build")" --clear-groups)
+fi
 tests=$(python3 - "$dir" <<'PY'
 import re, sys
 d = sys.argv[1]
@@ -48,8 +58,10 @@ text = open(f"templates/{d}/day.yaml").read() + open(f"exercises/{d}/grading.yam
 blocks = re.split(r"\n\s*- name: ", text)[1:]
 for b in blocks:
     name = b.split()[0]
-    m = re.search(r"flavour: (\w+)", b.split("\n  - ")[0])
-    print(name, m.group(1) if m else "release")
+    block = b.split("\n  - ")[0]
+    m = re.search(r"flavour: (\w+)", block)
+    p = re.search(r"preload: (\w+)", block)
+    print(name, m.group(1) if m else "release", p.group(1) if p else "-")
 PY
 )
 
@@ -64,9 +76,12 @@ for i in $(seq "$runs"); do
   echo "// bench edit by hand $i" >> "$scratch/repo/$dir/$file"
   cp "$scratch/repo/$dir/$file" "$ws/student/$file"
   start=$(now)
-  ninja -C "$ws/build" tests_release tests_tsan tests_asan >/dev/null 2>&1 || ninja -C "$ws/build" >/dev/null
-  while read -r name flavour; do
-    CT_SEED=7 "$ws/build/bin/tests_$flavour" --gtest_filter="$name" >/dev/null 2>&1 || true
+  "${as_owner[@]}" ninja -C "$ws/build" tests_release tests_tsan tests_asan >/dev/null 2>&1 ||
+    "${as_owner[@]}" ninja -C "$ws/build" >/dev/null
+  while read -r name flavour preload; do
+    shim=()
+    [ "$preload" = - ] || shim=(env "LD_PRELOAD=$ws/build/shims/libct_$preload.so")
+    CT_SEED=7 "${as_owner[@]}" "${shim[@]}" "$ws/build/bin/tests_$flavour" --gtest_filter="$name" >/dev/null 2>&1 || true
   done <<< "$tests"
   by_hand+=("$(elapsed "$start")")
 done
