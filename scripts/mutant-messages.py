@@ -14,6 +14,7 @@ import argparse
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,7 @@ def main() -> int:
     # Build first, unpinned and unloaded: a build is not what this measures.
     subprocess.run(grade + ["--out", str(work / "build.json")], stdout=subprocess.DEVNULL, check=False)
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the hogs
     hogs = [subprocess.Popen(pin + ["yes"], stdout=subprocess.DEVNULL) for _ in range(args.hogs)]
     matched = 0
     try:
@@ -74,12 +76,14 @@ def main() -> int:
                 continue
             test = tests[0]
             message = test.get("output", "")
-            ok = test["status"] != "passed" and re.search(args.expect, message) is not None
+            found = re.search(args.expect, message, re.S)
+            ok = test["status"] != "passed" and found is not None
             matched += ok
-            first = next((line for line in message.splitlines() if args.expect and re.search(args.expect, line)),
-                         message.splitlines()[0] if message else "")
+            # What matched, with some context; else the message's first line.
+            shown = (message[max(0, found.start() - 60):found.end() + 100] if found
+                     else (message.splitlines() or [""])[0][:160])
             print(f"run {run + 1:2}: seed {seed}: {test['extra_data'].get('outcome', test['status'])}, "
-                  f"{'matches' if ok else 'NO MATCH'}: {first.strip()[:160]}", flush=True)
+                  f"{'matches' if ok else 'NO MATCH'}: ...{' '.join(shown.split())}...", flush=True)
     finally:
         for h in hogs:
             h.kill()
