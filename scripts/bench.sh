@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Timing budgets of grader-design §7, measured (benchmarks, not pass/fail tests):
 #   1. `grade DAY` in a fresh clone: empty grade cache and ccache disabled (nothing built);
-#   2. `grade DAY` after editing one student file (median of N);
+#   2. `grade DAY` after editing the code of one student file (median of N);
 #   3. the same work by hand: rebuild the same targets with ninja and run the same test binaries
 #      once per test (with the test's preload shim), as the grader does but with no grader, and no
 #      sandbox, around them (median of N);
@@ -69,12 +69,14 @@ PY
 graded=()
 by_hand=()
 for i in $(seq "$runs"); do
-  echo "// bench edit $i" >> "$scratch/repo/$dir/$file"
+  # A change to the code, not a comment: the preprocessor drops comments, so ccache would serve a
+  # comment-only edit from its cache and nothing would recompile.
+  echo "namespace { [[maybe_unused]] const int bench_edit_$i = $i; }" >> "$scratch/repo/$dir/$file"
   start=$(now)
   "$grade" "$day" --repo "$scratch/repo" --color never --seed 7 >/dev/null 2>&1 || true
   graded+=("$(elapsed "$start")")
 
-  echo "// bench edit by hand $i" >> "$scratch/repo/$dir/$file"
+  echo "namespace { [[maybe_unused]] const int bench_edit_by_hand_$i = $i; }" >> "$scratch/repo/$dir/$file"
   cp "$scratch/repo/$dir/$file" "$ws/student/$file"
   start=$(now)
   ninja -C "$ws/build" tests_release tests_tsan tests_asan >/dev/null 2>&1 || ninja -C "$ws/build" >/dev/null
