@@ -7,7 +7,7 @@ blocked. Pin it and load the CPU as the soak does (grader-design §7):
     scripts/mutant-messages.py day6 m01-sleep-for-in-worker FreezerHidden.NoHandlerBlocksTheLoop \\
         --runs 20 --expect 'freezer\\.cpp:\\d+' --cpu 0 --hogs 2
 
-Prints one line per run (outcome, whether the pattern matched, the message's first line) and a
+Prints one line per run (outcome, whether the pattern matched, the match in context) and a
 summary; exits 0 only if every run failed the test with a matching message.
 """
 import argparse
@@ -60,6 +60,10 @@ def main() -> int:
              "--color", "never", "--format", "json"]
     # Build first, unpinned and unloaded: a build is not what this measures.
     subprocess.run(grade + ["--out", str(work / "build.json")], stdout=subprocess.DEVNULL, check=False)
+    built = json.loads((work / "build.json").read_text()) if (work / "build.json").is_file() else None
+    if built is None or built["extra_data"].get("build_messages"):
+        sys.exit(f"mutant-messages: {args.mutant} did not build, so its messages cannot be read:\n"
+                 + (built["extra_data"]["build_messages"] if built else "grade wrote no result"))
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the hogs
     hogs = [subprocess.Popen(pin + ["yes"], stdout=subprocess.DEVNULL) for _ in range(args.hogs)]
@@ -70,7 +74,7 @@ def main() -> int:
             out = work / f"run{run}.json"
             subprocess.run(pin + grade + ["--seed", str(seed), "--out", str(out)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-            tests = [t for t in json.loads(out.read_text())["tests"] if t["name"] == args.test]
+            tests = [t for t in json.loads(out.read_text())["tests"] if t["name"] == args.test] if out.is_file() else []
             if not tests:
                 print(f"run {run + 1:2}: seed {seed}: the test did not run")
                 continue
