@@ -82,7 +82,7 @@ for i in $(seq "$runs"); do
   ninja -C "$ws/build" tests_release tests_tsan tests_asan >/dev/null 2>&1 || ninja -C "$ws/build" >/dev/null
   while read -r name flavour preload; do
     shim=()
-    [ "$preload" = - ] || shim=(env "LD_PRELOAD=$ws/build/shims/libct_$preload.so")
+    [ "$preload" = - ] || shim=(env "LD_PRELOAD=$PWD/build/runtime/shims/libct_$preload.so")
     CT_SEED=7 "${shim[@]}" "$ws/build/bin/tests_$flavour" --gtest_filter="$name" >/dev/null 2>&1 || true
   done <<< "$tests"
   by_hand+=("$(elapsed "$start")")

@@ -1,46 +1,28 @@
-# add_course_day: the one function that builds a day, for a reference in `grade check` and for a
-# student's submission alike (grader-design §4). The grader never runs a student's build files:
-# it configures grader/cmake/day/ with the student's allowlisted files copied into a private
-# directory, and this function turns them into one test binary per build flavour.
+# The course's two build shapes, one file so that their flags can never drift apart:
 #
-# Per flavour F it defines: ct_harness_F (the harness, compiled with F's flags so sanitizers see
-# its synchronisation), ct_student_F (the student's .cpp files, the only objects an edit rebuilds)
-# and tests_F in bin/ (public + hidden test sources, linked with both); for a day that uses Asio
-# also ct_asio_F (see ct_add_asio).
+# add_course_runtime: the runtime every day's tests link, built once per flavour and reused by
+#   every day, workspace and submission (grader/cmake/runtime, run by `grade prepare` and, when no
+#   runtime matches the bundle, by the grader into its cache): the harness (ct_harness_F), its Asio
+#   support (ct_asio_F) and the condition-variable shims.
+#
+# add_course_day: one day, for a reference in `grade check` and for a student's submission alike
+#   (grader-design §4). The grader never runs a student's build files: it configures
+#   grader/cmake/day/ with the student's allowlisted files copied into a private directory, and this
+#   function turns them into one test binary per build flavour, tests_F in bin/, from the test
+#   sources that hold that flavour's tests, the student's .cpp files (ct_student_F, the only objects
+#   an edit rebuilds) and the prebuilt runtime.
 
 include_guard(GLOBAL)
 
 # Grading flags are part of the contract (curriculum §1 and §3): never -Werror on student code.
-set(CT_COMMON_FLAGS -O1 -g -Wall -Wextra -Wno-mismatched-new-delete -fno-omit-frame-pointer)
+# -g1 (line tables and function names, no variable info): every stack the grader shows (sanitizer
+# reports, the hang diagnosis's gdb dump, the handler watch's samples) needs file, line and
+# function, inlined frames included, and nothing more; full -g costs a third of an ASan
+# compile (architecture.md, "Decisions").
+set(CT_COMMON_FLAGS -O1 -g1 -Wall -Wextra -Wno-mismatched-new-delete -fno-omit-frame-pointer)
 set(CT_FLAVOUR_release_FLAGS "")
 set(CT_FLAVOUR_tsan_FLAGS -fsanitize=thread -Wno-tsan)
 set(CT_FLAVOUR_asan_FLAGS -fsanitize=address,undefined)
-
-function(ct_add_harness flavour harness_dir)
-  if(TARGET ct_harness_${flavour})
-    return()
-  endif()
-  set(sources
-    ${harness_dir}/src/ct.cpp
-    ${harness_dir}/src/ct_main.cpp
-    ${harness_dir}/src/side_channel.cpp
-    ${harness_dir}/src/sanitizer_reports.cpp)
-  if(flavour STREQUAL "tsan")
-    list(APPEND sources ${harness_dir}/src/tsan_hooks.cpp)
-  elseif(flavour STREQUAL "asan")
-    list(APPEND sources ${harness_dir}/src/asan_hooks.cpp)
-  endif()
-  # OBJECT, not STATIC: the sanitizer hooks are referenced by nobody at link time, and an
-  # archive member nobody references is silently left out.
-  add_library(ct_harness_${flavour} OBJECT ${sources})
-  target_include_directories(ct_harness_${flavour} PUBLIC ${harness_dir}/include)
-  target_compile_features(ct_harness_${flavour} PUBLIC cxx_std_20)
-  target_compile_options(ct_harness_${flavour} PUBLIC ${CT_COMMON_FLAGS} ${CT_FLAVOUR_${flavour}_FLAGS})
-  target_link_options(ct_harness_${flavour} PUBLIC ${CT_FLAVOUR_${flavour}_FLAGS})
-  target_link_libraries(ct_harness_${flavour}
-    PUBLIC GTest::gtest GTest::gmock rapidcheck rapidcheck_gtest Threads::Threads
-    PRIVATE nlohmann_json::nlohmann_json)
-endfunction()
 
 # Days that list `asio` in day.yaml's `libraries` (standalone Asio 1.22, header-only) get, in every
 # translation unit of the day (student files, tests, harness), Asio's custom handler tracking hook
@@ -53,37 +35,102 @@ endfunction()
 # which is defined only if a standard header came before Asio's, so a TU that includes Asio first
 # allocates recycled handler memory with operator new while one that includes <gtest/gtest.h> first
 # frees it with free(): ASan's alloc-dealloc-mismatch on correct code (seen on day 6).
-function(ct_add_asio flavour harness_dir)
-  if(TARGET ct_asio_${flavour})
-    return()
-  endif()
-  add_library(ct_asio_${flavour} OBJECT ${harness_dir}/src/asio_tracking.cpp)
-  target_compile_definitions(ct_asio_${flavour} PUBLIC
-    "ASIO_CUSTOM_HANDLER_TRACKING=\"ct/asio_tracking.hpp\"" ASIO_HAS_STD_ALIGNED_ALLOC=1)
+function(ct_asio_definitions flavour out)
+  set(defs "ASIO_CUSTOM_HANDLER_TRACKING=\"ct/asio_tracking.hpp\"" ASIO_HAS_STD_ALIGNED_ALLOC=1)
   if(flavour STREQUAL "tsan")
-    target_compile_definitions(ct_asio_${flavour} PUBLIC ASIO_DISABLE_FENCED_BLOCK)
+    list(APPEND defs ASIO_DISABLE_FENCED_BLOCK)
   endif()
-  target_link_libraries(ct_asio_${flavour} PUBLIC ct_harness_${flavour} backtrace)
+  set(${out} ${defs} PARENT_SCOPE)
 endfunction()
 
-function(ct_add_shims harness_dir)
-  if(TARGET ct_cvdelay)
-    return()
+function(ct_check_flavour flavour)
+  if(NOT DEFINED CT_FLAVOUR_${flavour}_FLAGS)
+    message(FATAL_ERROR "unknown build flavour '${flavour}' (release, tsan, asan)")
   endif()
-  foreach(shim cvdelay cvspur)
-    add_library(ct_${shim} SHARED ${harness_dir}/shims/${shim}.c)
-    target_link_libraries(ct_${shim} PRIVATE ${CMAKE_DL_LIBS})
-    set_target_properties(ct_${shim} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/shims)
-  endforeach()
 endfunction()
 
-function(add_course_day)
-  cmake_parse_arguments(arg "" "NAME;STUDENT_DIR;HARNESS_DIR" "STUDENT_SOURCES;TEST_SOURCES;FLAVOURS;LIBRARIES" ${ARGN})
+# The libraries a test binary needs besides the runtime's archives (the harness is GoogleTest's
+# main and RapidCheck's seed source).
+macro(ct_find_test_packages)
   find_package(Threads REQUIRED)
   find_package(GTest REQUIRED)
   find_package(rapidcheck REQUIRED)
+endmacro()
+
+# --- the runtime ---------------------------------------------------------------------------------
+
+function(add_course_runtime)
+  cmake_parse_arguments(arg "" "HARNESS_DIR" "FLAVOURS" ${ARGN})
+  ct_find_test_packages()
   find_package(nlohmann_json REQUIRED)
-  ct_add_shims(${arg_HARNESS_DIR})
+  foreach(shim cvdelay cvspur)
+    add_library(ct_${shim} SHARED ${arg_HARNESS_DIR}/shims/${shim}.c)
+    target_link_libraries(ct_${shim} PRIVATE ${CMAKE_DL_LIBS})
+    set_target_properties(ct_${shim} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/shims)
+  endforeach()
+  foreach(flavour IN LISTS arg_FLAVOURS)
+    ct_check_flavour(${flavour})
+    set(sources
+      ${arg_HARNESS_DIR}/src/ct.cpp
+      ${arg_HARNESS_DIR}/src/ct_main.cpp
+      ${arg_HARNESS_DIR}/src/side_channel.cpp
+      ${arg_HARNESS_DIR}/src/sanitizer_reports.cpp)
+    if(flavour STREQUAL "tsan")
+      list(APPEND sources ${arg_HARNESS_DIR}/src/tsan_hooks.cpp)
+    elseif(flavour STREQUAL "asan")
+      list(APPEND sources ${arg_HARNESS_DIR}/src/asan_hooks.cpp)
+    endif()
+    # Compiled with the flavour's flags, so that the sanitizers see the harness's synchronisation.
+    add_library(ct_harness_${flavour} STATIC ${sources})
+    target_include_directories(ct_harness_${flavour} PRIVATE ${arg_HARNESS_DIR}/include)
+    target_compile_options(ct_harness_${flavour} PRIVATE ${CT_COMMON_FLAGS} ${CT_FLAVOUR_${flavour}_FLAGS})
+    target_link_libraries(ct_harness_${flavour} PRIVATE GTest::gtest rapidcheck rapidcheck_gtest
+                                                        nlohmann_json::nlohmann_json)
+    ct_asio_definitions(${flavour} asio_defs)
+    add_library(ct_asio_${flavour} STATIC ${arg_HARNESS_DIR}/src/asio_tracking.cpp)
+    target_include_directories(ct_asio_${flavour} PRIVATE ${arg_HARNESS_DIR}/include)
+    target_compile_definitions(ct_asio_${flavour} PRIVATE ${asio_defs})
+    target_compile_options(ct_asio_${flavour} PRIVATE ${CT_COMMON_FLAGS} ${CT_FLAVOUR_${flavour}_FLAGS})
+    set_target_properties(ct_harness_${flavour} ct_asio_${flavour} PROPERTIES
+      ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
+  endforeach()
+endfunction()
+
+# --- a day ---------------------------------------------------------------------------------------
+
+# ct_runtime_F: what every object of flavour F of a day compiles and links with: the harness's
+# headers, the flavour's flags, and the runtime's archives linked whole (the sanitizer hooks and
+# the side channel's .preinit_array entry are referenced by nobody, and an archive member nobody
+# references is silently left out).
+function(ct_import_runtime flavour runtime_dir harness_dir use_asio)
+  foreach(part harness asio)
+    add_library(ct_prebuilt_${part}_${flavour} STATIC IMPORTED)
+    set_target_properties(ct_prebuilt_${part}_${flavour} PROPERTIES
+      IMPORTED_LOCATION ${runtime_dir}/lib/libct_${part}_${flavour}.a)
+  endforeach()
+  add_library(ct_runtime_${flavour} INTERFACE)
+  target_include_directories(ct_runtime_${flavour} INTERFACE ${harness_dir}/include)
+  target_compile_features(ct_runtime_${flavour} INTERFACE cxx_std_20)
+  target_compile_options(ct_runtime_${flavour} INTERFACE ${CT_COMMON_FLAGS} ${CT_FLAVOUR_${flavour}_FLAGS})
+  target_link_options(ct_runtime_${flavour} INTERFACE ${CT_FLAVOUR_${flavour}_FLAGS})
+  set(archives "$<LINK_LIBRARY:WHOLE_ARCHIVE,ct_prebuilt_harness_${flavour}>")
+  if(use_asio)
+    ct_asio_definitions(${flavour} asio_defs)
+    target_compile_definitions(ct_runtime_${flavour} INTERFACE ${asio_defs})
+    list(APPEND archives "$<LINK_LIBRARY:WHOLE_ARCHIVE,ct_prebuilt_asio_${flavour}>" backtrace)
+  endif()
+  target_link_libraries(ct_runtime_${flavour} INTERFACE
+    ${archives} GTest::gtest GTest::gmock rapidcheck rapidcheck_gtest Threads::Threads)
+endfunction()
+
+# TEST_SOURCES_<flavour>: the test sources of that flavour's binary (the grader passes only those
+# that hold a test of the flavour, grading.yaml being the single source of truth); a flavour with
+# none gets no binary.
+function(add_course_day)
+  cmake_parse_arguments(arg "" "NAME;STUDENT_DIR;HARNESS_DIR;RUNTIME_DIR"
+                        "STUDENT_SOURCES;FLAVOURS;LIBRARIES;TEST_SOURCES_release;TEST_SOURCES_tsan;TEST_SOURCES_asan"
+                        ${ARGN})
+  ct_find_test_packages()
   # `asio` names the harness's Asio support, not a library to link (Asio is header-only).
   set(libraries ${arg_LIBRARIES})
   set(use_asio FALSE)
@@ -92,25 +139,21 @@ function(add_course_day)
     set(use_asio TRUE)
   endif()
   foreach(flavour IN LISTS arg_FLAVOURS)
-    if(NOT DEFINED CT_FLAVOUR_${flavour}_FLAGS)
-      message(FATAL_ERROR "add_course_day(${arg_NAME}): unknown build flavour '${flavour}' (release, tsan, asan)")
+    ct_check_flavour(${flavour})
+    if(NOT arg_TEST_SOURCES_${flavour})
+      continue()
     endif()
-    ct_add_harness(${flavour} ${arg_HARNESS_DIR})
-    set(flavour_libraries ${libraries})
-    if(use_asio)
-      ct_add_asio(${flavour} ${arg_HARNESS_DIR})
-      list(APPEND flavour_libraries ct_asio_${flavour})
-    endif()
+    ct_import_runtime(${flavour} ${arg_RUNTIME_DIR} ${arg_HARNESS_DIR} ${use_asio})
     set(student_objects "")
     if(arg_STUDENT_SOURCES)
       add_library(ct_student_${flavour} OBJECT ${arg_STUDENT_SOURCES})
       target_include_directories(ct_student_${flavour} PUBLIC ${arg_STUDENT_DIR})
-      target_link_libraries(ct_student_${flavour} PUBLIC ct_harness_${flavour} ${flavour_libraries})
+      target_link_libraries(ct_student_${flavour} PUBLIC ct_runtime_${flavour} ${libraries})
       set(student_objects $<TARGET_OBJECTS:ct_student_${flavour}>)
     endif()
-    add_executable(tests_${flavour} ${arg_TEST_SOURCES} ${student_objects})
+    add_executable(tests_${flavour} ${arg_TEST_SOURCES_${flavour}} ${student_objects})
     target_include_directories(tests_${flavour} PRIVATE ${arg_STUDENT_DIR})
-    target_link_libraries(tests_${flavour} PRIVATE ct_harness_${flavour} ${flavour_libraries})
+    target_link_libraries(tests_${flavour} PRIVATE ct_runtime_${flavour} ${libraries})
     # The sanitizer runtimes are shared libraries: they see the harness's hooks
     # (__tsan_on_report, __tsan_default_options, ...) only if the executable exports them.
     set_target_properties(tests_${flavour} PROPERTIES

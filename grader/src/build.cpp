@@ -19,42 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-    std::string out;
-    for (const auto& part : parts) {
-        out += (out.empty() ? "" : separator) + part;
-    }
-    return out;
-}
-
-std::vector<std::string> test_sources(const BundlePaths& bundle, const DaySpec& day) {
-    std::vector<std::string> sources;
-    std::error_code ec;
-    for (const auto& dir : {bundle.template_dir(day.dir) / "tests", bundle.exercise_dir(day.dir) / "hidden"}) {
-        std::vector<std::string> found;
-        for (const auto& entry : fs::directory_iterator(dir, ec)) {
-            if (entry.is_regular_file() && entry.path().extension() == ".cpp") {
-                found.push_back(entry.path().string());
-            }
-        }
-        std::sort(found.begin(), found.end());
-        sources.insert(sources.end(), found.begin(), found.end());
-    }
-    return sources;
-}
-
-bool on_path(const std::string& program) {
-    const char* path = std::getenv("PATH");
-    std::istringstream dirs(path != nullptr ? path : "");
-    std::string dir;
-    while (std::getline(dirs, dir, ':')) {
-        if (!dir.empty() && ::access((fs::path(dir) / program).c_str(), X_OK) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 // The compiler cache of a confined build: one per slot when builds run as the slot's build uid
 // (a test uid can never write it), else the user's own.
 fs::path ccache_dir(const Sandbox* box) {
@@ -75,7 +39,7 @@ fs::path ccache_dir(const Sandbox* box) {
 // and the student's files; write its build tree and the compiler cache. Never the solutions, other
 // days, other workspaces, or /dev/zero.
 Confinement build_confinement(const BundlePaths& bundle, const DaySpec& day, const Workspace& ws,
-                              const fs::path& ccache) {
+                              const fs::path& runtime, const fs::path& ccache) {
     Confinement c;
     c.role = Confinement::Role::build;
     c.memory_bytes = day.limits.build_memory_mb << 20;
@@ -83,12 +47,31 @@ Confinement build_confinement(const BundlePaths& bundle, const DaySpec& day, con
     c.cpu_seconds = 600;
     c.file_bytes = 512L << 20;
     c.network = false;
-    c.read_dirs = {bundle.cmake_day_dir().parent_path(), bundle.harness_dir(), bundle.template_dir(day.dir) / "tests",
-                   bundle.exercise_dir(day.dir) / "hidden"};
+    c.read_dirs = {bundle.cmake_day_dir().parent_path(), bundle.harness_dir(), runtime,
+                   bundle.template_dir(day.dir) / "tests", bundle.exercise_dir(day.dir) / "hidden"};
     c.private_dirs = {ws.student()};
     c.write_dirs = {ws.build(), ccache};
     c.private_tmp = ws.root / "build-tmp";
     return c;
+}
+
+// The day's public and hidden test sources, with their text.
+std::vector<std::pair<std::string, std::string>> read_test_sources(const BundlePaths& bundle, const DaySpec& day) {
+    std::vector<std::pair<std::string, std::string>> sources;
+    std::error_code ec;
+    for (const auto& dir : {bundle.template_dir(day.dir) / "tests", bundle.exercise_dir(day.dir) / "hidden"}) {
+        std::vector<std::string> found;
+        for (const auto& entry : fs::directory_iterator(dir, ec)) {
+            if (entry.is_regular_file() && entry.path().extension() == ".cpp") {
+                found.push_back(entry.path().string());
+            }
+        }
+        std::sort(found.begin(), found.end());
+        for (const auto& path : found) {
+            sources.emplace_back(path, read_file(path).value_or(""));
+        }
+    }
+    return sources;
 }
 
 }  // namespace
@@ -97,11 +80,56 @@ fs::path test_binary(const Workspace& workspace, Flavour flavour) {
     return workspace.build() / "bin" / ("tests_" + to_string(flavour));
 }
 
-fs::path shim_library(const Workspace& workspace, Preload preload) {
-    return workspace.build() / "shims" / ("libct_" + to_string(preload) + ".so");
+fs::path shim_library(const fs::path& runtime, Preload preload) {
+    return runtime / "shims" / ("libct_" + to_string(preload) + ".so");
 }
 
-std::string clean_compiler_output(const std::string& raw, const std::string& private_student_dir,
+std::map<Flavour, std::vector<std::string>> test_sources_by_flavour(
+    const DaySpec& day, const std::vector<std::pair<std::string, std::string>>& sources) {
+    // TEST(Suite, Name), TEST_F, TEST_P, TYPED_TEST, RC_GTEST_PROP, RC_GTEST_FIXTURE_PROP, ...
+    static const std::regex definition(R"(\b(?:TEST|TEST_F|TEST_P|TYPED_TEST|TYPED_TEST_P|RC_GTEST_PROP|)"
+                                       R"(RC_GTEST_FIXTURE_PROP|RC_GTEST_TYPED_FIXTURE_PROP)\s*\(\s*(\w+)\s*,\s*(\w+))");
+    std::map<std::string, std::vector<std::string>> defined_in;  // test name -> sources
+    std::set<std::string> without_tests;
+    for (const auto& [path, text] : sources) {
+        bool any = false;
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), definition); it != std::sregex_iterator(); ++it) {
+            defined_in[(*it)[1].str() + "." + (*it)[2].str()].push_back(path);
+            any = true;
+        }
+        if (!any) {
+            without_tests.insert(path);
+        }
+    }
+    const bool all_found = std::all_of(day.tests.begin(), day.tests.end(),
+                                       [&](const TestSpec& t) { return defined_in.contains(t.name); });
+    std::map<Flavour, std::vector<std::string>> by_flavour;
+    for (const auto flavour : day.flavours) {
+        auto& chosen = by_flavour[flavour];
+        for (const auto& [path, text] : sources) {
+            const bool holds = std::any_of(day.tests.begin(), day.tests.end(), [&](const TestSpec& t) {
+                if (t.flavour != flavour) {
+                    return false;
+                }
+                const auto found = defined_in.find(t.name);
+                return found != defined_in.end() &&
+                       std::find(found->second.begin(), found->second.end(), path) != found->second.end();
+            });
+            if (!all_found || holds || without_tests.contains(path)) {
+                chosen.push_back(path);
+            }
+        }
+    }
+    return by_flavour;
+}
+
+std::vector<std::string> student_dir_spellings(const Workspace& ws) {
+    const std::string student = ws.student().filename().string() + "/";
+    return {ws.student().string() + "/", std::string(debug_workspace) + "/build/../" + student,
+            std::string(debug_workspace) + "/" + student, "../" + student};
+}
+
+std::string clean_compiler_output(const std::string& raw, const std::vector<std::string>& student_dirs,
                                   const std::string& day_dir, const std::string& hidden_dir,
                                   const std::string& public_dir) {
     static const std::regex noise(
@@ -149,7 +177,9 @@ std::string clean_compiler_output(const std::string& raw, const std::string& pri
         if (in_hidden && std::regex_search(line, quoted)) {
             continue;  // GCC quotes the source line: never show hidden test source
         }
-        replace_all(line, private_student_dir, day_dir);
+        for (const auto& dir : student_dirs) {
+            replace_all(line, dir, day_dir);
+        }
         replace_all(line, hidden_dir, "hidden-tests/");
         replace_all(line, public_dir, day_dir + "tests/");
         block += line + "\n";
@@ -180,26 +210,29 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     }
     std::vector<std::string> configure = {
         "cmake", "-S", bundle.cmake_day_dir().string(), "-B", ws.build().string(), "-G", "Ninja",
-        "-DCMAKE_BUILD_TYPE=", "-DCT_DAY=" + day.dir, "-DCT_STUDENT_DIR=" + ws.student().string(),
-        "-DCT_STUDENT_SOURCES=" + join(student_sources, ";"),
-        "-DCT_TEST_SOURCES=" + join(test_sources(bundle, day), ";"), "-DCT_FLAVOURS=" + join(flavours, ";"),
-        "-DCT_HARNESS_DIR=" + bundle.harness_dir().string(), "-DCT_LIBRARIES=" + join(day.libraries, ";")};
+        "-DCMAKE_BUILD_TYPE=", "-DCMAKE_CXX_FLAGS=-fdebug-prefix-map=" + ws.root.string() + "=" + debug_workspace,
+        "-DCT_DAY=" + day.dir, "-DCT_STUDENT_DIR=" + ws.student().string(),
+        fmt::format("-DCT_STUDENT_SOURCES={}", fmt::join(student_sources, ";")),
+        fmt::format("-DCT_FLAVOURS={}", fmt::join(flavours, ";")), "-DCT_HARNESS_DIR=" + bundle.harness_dir().string(),
+        "-DCT_RUNTIME_DIR=" + request.runtime.string(), fmt::format("-DCT_LIBRARIES={}", fmt::join(day.libraries, ";"))};
+    for (const auto& [flavour, sources] : test_sources_by_flavour(day, read_test_sources(bundle, day))) {
+        configure.push_back(fmt::format("-DCT_TEST_SOURCES_{}={}", to_string(flavour), fmt::join(sources, ";")));
+    }
     if (on_path("ccache")) {
         configure.push_back("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache");
         configure.push_back("-DCMAKE_C_COMPILER_LAUNCHER=ccache");
     }
-    const std::string stamp_text = join(configure, "\n");
+    const std::string stamp_text = fmt::format("{}", fmt::join(configure, "\n"));
     const auto stamp = ws.build() / "grade-configure.stamp";
     const std::string old_stamp = read_file(stamp).value_or("");
     const auto deadline = std::chrono::seconds(day.limits.build_timeout_s);
-    const std::string private_dir = ws.student().string() + "/";
     const std::string hidden_dir = bundle.exercise_dir(day.dir).string() + "/hidden/";
     const Sandbox* box = nullptr;
     if (const auto current = sandbox(); current && (*current)->tier != Tier::none) {
         box = *current;
     }
     const fs::path ccache = ccache_dir(box);
-    const Confinement confinement = build_confinement(bundle, day, ws, ccache);
+    const Confinement confinement = build_confinement(bundle, day, ws, request.runtime, ccache);
     if (box != nullptr && box->uses(Layer::slot_uid)) {
         for (const auto& dir : confinement.read_dirs) {
             if (const auto closed = closed_to_others(dir)) {
@@ -220,6 +253,11 @@ Result<BuildResult> build_day(const BuildRequest& request) {
         }
     }
     build_env["CCACHE_DIR"] = ccache.string();
+    // One workspace's objects serve another's (a second student, the next e2e case, a mutant in a
+    // fresh tree): ccache rewrites the absolute paths below the workspaces' directory to relative
+    // ones before hashing, and the debug information names every workspace the same
+    // (-fdebug-prefix-map in the configure line), so that no object carries another's path.
+    build_env["CCACHE_BASEDIR"] = ws.root.parent_path().string();
     if (old_stamp != stamp_text || !fs::exists(ws.build() / "build.ninja")) {
         // A cache shared by two installs of the grader (GRADE_CACHE): CMake refuses a build tree
         // configured from another source directory, so that tree's cache starts over.
@@ -244,9 +282,6 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     for (const auto f : request.flavours) {
         argv.push_back("tests_" + to_string(f));
     }
-    // The condition-variable shims are tiny and shared by every flavour.
-    argv.push_back("ct_cvdelay");
-    argv.push_back("ct_cvspur");
     Command cmd{.argv = argv, .env = build_env, .cwd = ws.build(), .deadline = deadline, .output_cap = 1 << 20};
     cmd.confinement = confinement;
     TRY(built, run(cmd));
@@ -290,7 +325,7 @@ Result<BuildResult> build_day(const BuildRequest& request) {
         std::ofstream(stamp_file) << scanned;
     }
     if (!result.ok) {
-        result.messages = clean_compiler_output(built.output, private_dir, day.dir + "/", hidden_dir,
+        result.messages = clean_compiler_output(built.output, student_dir_spellings(ws), day.dir + "/", hidden_dir,
                                                 (bundle.template_dir(day.dir) / "tests").string() + "/");
         if (built.end == ProcessEnd::timed_out) {
             result.messages += fmt::format("the build did not finish within {} s\n", day.limits.build_timeout_s);

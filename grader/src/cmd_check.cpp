@@ -3,6 +3,7 @@
 // workspace per day so that only the swapped files recompile.
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -177,10 +178,18 @@ Result<std::vector<RuleResult>> check_day(const BundlePaths& bundle, const Cours
             }
         }
         RuleResult r4{4, true, "", ""};
+        // Each flavour's binary compiles only the sources holding that flavour's tests, so a test
+        // must be in the binary of the flavour the yaml gives it, not merely in some binary.
+        std::set<Flavour> used;
+        for (const auto& test : day.tests) {
+            used.insert(test.flavour);
+        }
         std::set<std::string> listed;
-        for (const auto flavour : day.flavours) {
+        std::map<Flavour, std::set<std::string>> listed_by_flavour;
+        for (const auto flavour : used) {
             TRY(names, list_tests(test_binary(workspace, flavour)));
             listed.insert(names.begin(), names.end());
+            listed_by_flavour[flavour].insert(names.begin(), names.end());
         }
         std::set<std::string> declared;
         for (const auto& test : day.tests) {
@@ -194,10 +203,14 @@ Result<std::vector<RuleResult>> check_day(const BundlePaths& bundle, const Cours
                                           name);
             }
         }
-        for (const auto& name : declared) {
-            if (!listed.contains(name)) {
+        for (const auto& test : day.tests) {
+            if (!listed.contains(test.name)) {
                 r4.ok = false;
-                r4.details += fmt::format("{} is declared but no test source defines it\n", name);
+                r4.details += fmt::format("{} is declared but no test source defines it\n", test.name);
+            } else if (!listed_by_flavour[test.flavour].contains(test.name)) {
+                r4.ok = false;
+                r4.details += fmt::format("{} is declared for the {} build, whose binary does not hold it\n", test.name,
+                                          to_string(test.flavour));
             }
         }
         r4.summary = fmt::format("the {} tests in the binaries are exactly the {} declared", listed.size(),

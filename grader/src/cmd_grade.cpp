@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 int exit_status(const Error& error) { return error.kind == ErrorKind::usage ? exit_usage : exit_infrastructure; }
 
 const std::vector<std::string>& subcommand_names() {
-    static const std::vector<std::string> names = {"list", "check", "hint", "batch", "init", "ci", "watch", "doctor"};
+    static const std::vector<std::string> names = {"list", "check", "hint", "batch", "init", "ci", "watch", "doctor", "prepare"};
     return names;
 }
 

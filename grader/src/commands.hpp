@@ -89,7 +89,12 @@ struct WatchOptions {
     double interval_s = 1.0;
 };
 
+struct PrepareOptions {
+    std::optional<std::string> into;  // default: the grader's cache
+};
+
 int cmd_grade(const GradeOptions& options, const Printer& printer);
+int cmd_prepare(const PrepareOptions& options, const Printer& printer);
 int cmd_init(const InitOptions& options, const Printer& printer);
 int cmd_ci(const CiOptions& options, const Printer& printer);
 int cmd_watch(const WatchOptions& options, const Printer& printer);

@@ -7,6 +7,7 @@
 #include "build.hpp"
 #include "bundle.hpp"
 #include "git_repo.hpp"
+#include "runtime.hpp"
 #include "sandbox.hpp"
 #include "subprocess.hpp"
 #include "test_run.hpp"
@@ -18,11 +19,7 @@
 namespace grade {
 namespace fs = std::filesystem;
 
-Result<Environment> describe_environment(const BundlePaths& bundle) {
-    Environment env;
-    env.grader_version = GRADE_VERSION;
-    TRY(digest, bundle_digest(bundle));
-    env.bundle_digest = digest;
+Result<std::string> toolchain_version() {
     Command cxx{.argv = {"c++", "-dumpfullversion"}, .deadline = std::chrono::seconds(10), .output_cap = 4096};
     const auto version = run(cxx);
     if (!version || !version->ok()) {
@@ -32,7 +29,16 @@ Result<Environment> describe_environment(const BundlePaths& bundle) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
         text.pop_back();
     }
-    env.toolchain = "g++ " + text;
+    return "g++ " + text;
+}
+
+Result<Environment> describe_environment(const BundlePaths& bundle) {
+    Environment env;
+    env.grader_version = GRADE_VERSION;
+    TRY(digest, bundle_digest(bundle));
+    env.bundle_digest = digest;
+    TRY(toolchain, toolchain_version());
+    env.toolchain = toolchain;
     TRY(box, sandbox());
     env.sandbox_tier = to_string(box->tier);
     env.sandbox_warnings = box->warnings;
@@ -106,7 +112,13 @@ Result<DayResult> grade_submission(const GradeRequest& request) {
         request.printer->progress(fmt::format("building {} ({}){}", day.dir, flavour_names,
                                               ingested.changed.empty() ? "" : fmt::format(", {} changed file(s)", ingested.changed.size())));
     }
-    TRY(built, build_day({request.bundle, &day, request.workspace, ingested.present, flavours}));
+    const RuntimeNeeds needs{flavours, std::find(day.libraries.begin(), day.libraries.end(), "asio") != day.libraries.end()};
+    TRY(runtime, find_runtime(*request.bundle, request.environment->toolchain, needs, [&](const std::string& text) {
+            if (request.printer != nullptr) {
+                request.printer->progress(text);
+            }
+        }));
+    TRY(built, build_day({request.bundle, &day, request.workspace, ingested.present, flavours, runtime}));
     if (request.printer != nullptr) {
         request.printer->progress(fmt::format("built in {:.1f} s{}", static_cast<double>(built.wall.count()) / 1000,
                                               built.ok ? "" : ": compile errors"));
@@ -154,7 +166,7 @@ Result<DayResult> grade_submission(const GradeRequest& request) {
                                            seed,
                                            fmt::format("{} --test {} --seed {}", request.rerun_prefix, test->name, seed),
                                            (request.bundle->exercise_dir(day.dir) / "hidden").string() + "/",
-                                           (request.bundle->template_dir(day.dir) / "tests").string() + "/"};
+                                           (request.bundle->template_dir(day.dir) / "tests").string() + "/", runtime};
                 TestRun run = run_test(run_request);
                 if (run.infrastructure) {
                     return fail("{}: {}", test->name, run.message);

@@ -29,6 +29,9 @@ struct Environment {
     std::vector<std::string> sandbox_warnings;  // missing or disabled layers, in words
 };
 
+// "g++ 12.2.0": the compiler every build uses.
+Result<std::string> toolchain_version();
+
 // Versions and digest, computed once per process.
 Result<Environment> describe_environment(const BundlePaths& bundle);
 

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
         "  grade ci [--base REF]           grade the days a change touches, in CI formats\n"
         "  grade check [<day>...|--all]    the course's self-test (instructors)\n"
         "  grade doctor                    toolchain, sandbox tier and limits of this machine\n"
+        "  grade prepare [--into DIR]      build the course runtime now (else the first grading does)\n"
         "  grade batch fetch|run|report|merge  grade a roster of git repositories (instructors)\n"
         "Exit status: 0 full marks, 1 below full marks, 2 usage error, 3 the grader could not grade.");
     app.require_subcommand(0, 1);
@@ -60,6 +61,11 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"A", "B", "C", "D", "a", "b", "c", "d", "none"}))
         ->group("");
     auto* doctor = app.add_subcommand("doctor", "toolchain, TSan preflight, sandbox tier and layers, limits in force");
+
+    grade::PrepareOptions prepare_options;
+    auto* prepare = app.add_subcommand("prepare", "build the course runtime (the harness every day's tests link) in "
+                                                  "every flavour, ahead of the first grading");
+    prepare->add_option("--into", prepare_options.into, "build it here (default: the grader's cache)");
 
     grade::GradeOptions grade_options;
     auto* day = app.add_subcommand(day_command, "grade a day");
@@ -171,6 +177,9 @@ int main(int argc, char** argv) {
     try {
         if (doctor->parsed()) {
             return grade::cmd_doctor(printer);
+        }
+        if (prepare->parsed()) {
+            return grade::cmd_prepare(prepare_options, printer);
         }
         if (day->parsed()) {
             return grade::cmd_grade(grade_options, printer);

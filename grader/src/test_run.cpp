@@ -229,7 +229,7 @@ Confinement test_confinement(const TestRunRequest& request, const fs::path& bina
     c.open_files = 4096;
     c.network = limits.network;
     c.read_files = {binary};
-    c.read_dirs = {shim_library(ws, Preload::cvdelay).parent_path()};
+    c.read_dirs = {shim_library(request.runtime, Preload::cvdelay).parent_path()};
     c.write_dirs = {ws.logs()};
     c.private_tmp = ws.root / "tmp";
     return c;
@@ -292,7 +292,7 @@ TestRun run_test(const TestRunRequest& request) {
         {"UBSAN_OPTIONS", fmt::format("log_path={}.ubsan:print_stacktrace=1:halt_on_error=1", log_prefix)},
     };
     if (test.preload != Preload::none) {
-        cmd.env["LD_PRELOAD"] = shim_library(ws, test.preload).string();
+        cmd.env["LD_PRELOAD"] = shim_library(request.runtime, test.preload).string();
     }
     Diagnosis hang;
     cmd.on_deadline = [&](pid_t pid, const std::string& side) {
@@ -324,8 +324,10 @@ TestRun run_test(const TestRunRequest& request) {
     remove_strange_files(ws.logs());
     empty_directory(cmd.confinement->private_tmp);
     const Frames frames = parse_frames(completed->side, nonce, data_nonce);
-    const auto reports = read_sanitizer_logs(ws.logs(), id, request.day->files, {ws.student().string() + "/", request.hidden_dir,
-                                                                              request.public_dir});
+    auto strip = student_dir_spellings(ws);
+    strip.push_back(request.hidden_dir);
+    strip.push_back(request.public_dir);
+    const auto reports = read_sanitizer_logs(ws.logs(), id, request.day->files, strip);
 
     bool started = false;
     bool ended = false;

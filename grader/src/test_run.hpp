@@ -26,6 +26,7 @@ struct TestRunRequest {
     std::string rerun_command;  // printed with every failure
     std::string hidden_dir;     // "<bundle>/exercises/<day>/hidden/": removed from paths shown
     std::string public_dir;     // "<bundle>/templates/<day>/tests/": likewise
+    std::filesystem::path runtime;  // the course runtime the binary was built with (its shims)
 };
 
 struct TestRun {

@@ -1,4 +1,4 @@
-// Two small text helpers the modules share.
+// Small helpers the modules share.
 #pragma once
 
 #include <filesystem>
@@ -12,5 +12,8 @@ std::optional<std::string> read_file(const std::filesystem::path& path);
 
 // Replaces every occurrence of `from` in `text` with `to` (nothing when `from` is empty).
 void replace_all(std::string& text, const std::string& from, const std::string& to);
+
+// An executable `program` is in one of the directories of $PATH.
+bool on_path(const std::string& program);
 
 }  // namespace grade

@@ -48,6 +48,28 @@ struct WorkspaceLock {
     }
 };
 
+Result<std::shared_ptr<const WorkspaceLock>> hold_lock(const fs::path& lock_path, const std::function<void()>& waiting) {
+    auto lock = std::make_shared<WorkspaceLock>();
+    lock->fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (lock->fd < 0) {
+        return fail("cannot open {}: {}", lock_path.string(), std::strerror(errno));
+    }
+    if (::flock(lock->fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK) {
+            return fail("cannot lock {}: {}", lock_path.string(), std::strerror(errno));
+        }
+        if (waiting) {
+            waiting();
+        }
+        while (::flock(lock->fd, LOCK_EX) != 0) {
+            if (errno != EINTR) {
+                return fail("cannot lock {}: {}", lock_path.string(), std::strerror(errno));
+            }
+        }
+    }
+    return std::shared_ptr<const WorkspaceLock>(std::move(lock));
+}
+
 Result<Workspace> open_workspace(const fs::path& submission, const std::string& day, const std::string& purpose,
                                  const WaitNotice& waiting) {
     std::error_code ec;
@@ -65,25 +87,11 @@ Result<Workspace> open_slot_workspace(const std::string& slot, const std::string
             return fail("cannot create the build directory {}: {}", dir.string(), ec.message());
         }
     }
-    auto lock = std::make_shared<WorkspaceLock>();
-    const auto lock_path = workspace.root / "lock";
-    lock->fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (lock->fd < 0) {
-        return fail("cannot open {}: {}", lock_path.string(), std::strerror(errno));
-    }
-    if (::flock(lock->fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK) {
-            return fail("cannot lock {}: {}", lock_path.string(), std::strerror(errno));
-        }
-        if (waiting) {
-            waiting(workspace.root);
-        }
-        while (::flock(lock->fd, LOCK_EX) != 0) {
-            if (errno != EINTR) {
-                return fail("cannot lock {}: {}", lock_path.string(), std::strerror(errno));
+    TRY(lock, hold_lock(workspace.root / "lock", [&] {
+            if (waiting) {
+                waiting(workspace.root);
             }
-        }
-    }
+        }));
     workspace.lock = std::move(lock);
     return workspace;
 }

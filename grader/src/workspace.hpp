@@ -43,6 +43,11 @@ struct Ingested {
 // $GRADE_CACHE, else (root) /var/cache/grade, else $XDG_CACHE_HOME/grade, else ~/.cache/grade.
 std::filesystem::path cache_root();
 
+// An exclusive flock on `path` (created when missing), held until the last copy is dropped;
+// `waiting` is called once, before waiting, when another process holds it.
+Result<std::shared_ptr<const WorkspaceLock>> hold_lock(const std::filesystem::path& path,
+                                                     const std::function<void()>& waiting);
+
 // Called once when another grader holds the workspace, before waiting for it.
 using WaitNotice = std::function<void(const std::filesystem::path& root)>;
 
