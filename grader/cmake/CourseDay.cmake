@@ -57,6 +57,21 @@ macro(ct_find_test_packages)
   find_package(rapidcheck REQUIRED)
 endmacro()
 
+# What a test source of flavour F compiles with (besides a day's Asio definitions, which the
+# precompiled header does not depend on): shared by the runtime's precompiled header and every day's
+# test sources, so that the header is always valid for them.
+macro(ct_test_usage target scope flavour harness_dir)
+  target_include_directories(${target} ${scope} ${harness_dir}/include)
+  target_compile_features(${target} ${scope} cxx_std_20)
+  target_compile_options(${target} ${scope} ${CT_COMMON_FLAGS} ${CT_FLAVOUR_${flavour}_FLAGS})
+  target_link_libraries(${target} ${scope} GTest::gtest GTest::gmock rapidcheck rapidcheck_gtest Threads::Threads)
+endmacro()
+
+# The precompiled header a day's test sources of flavour F are compiled with (-include).
+function(ct_pch_header runtime_dir flavour out)
+  set(${out} ${runtime_dir}/CMakeFiles/ct_pch_${flavour}.dir/cmake_pch.hxx PARENT_SCOPE)
+endfunction()
+
 # --- the runtime ---------------------------------------------------------------------------------
 
 function(add_course_runtime)
@@ -93,6 +108,12 @@ function(add_course_runtime)
     target_compile_options(ct_asio_${flavour} PRIVATE ${CT_COMMON_FLAGS} ${CT_FLAVOUR_${flavour}_FLAGS})
     set_target_properties(ct_harness_${flavour} ct_asio_${flavour} PROPERTIES
       ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
+    # The test sources' precompiled header (ct/test_pch.hpp), made by CMake for a target whose
+    # flags are exactly a test source's (ct_test_usage); a day's test sources include
+    # ${runtime}/CMakeFiles/ct_pch_F.dir/cmake_pch.hxx (ct_pch_header).
+    add_library(ct_pch_${flavour} OBJECT ${CMAKE_CURRENT_LIST_DIR}/pch.cpp)
+    ct_test_usage(ct_pch_${flavour} PRIVATE ${flavour} ${arg_HARNESS_DIR})
+    target_precompile_headers(ct_pch_${flavour} PRIVATE ${arg_HARNESS_DIR}/include/ct/test_pch.hpp)
   endforeach()
 endfunction()
 
@@ -109,9 +130,7 @@ function(ct_import_runtime flavour runtime_dir harness_dir use_asio)
       IMPORTED_LOCATION ${runtime_dir}/lib/libct_${part}_${flavour}.a)
   endforeach()
   add_library(ct_runtime_${flavour} INTERFACE)
-  target_include_directories(ct_runtime_${flavour} INTERFACE ${harness_dir}/include)
-  target_compile_features(ct_runtime_${flavour} INTERFACE cxx_std_20)
-  target_compile_options(ct_runtime_${flavour} INTERFACE ${CT_COMMON_FLAGS} ${CT_FLAVOUR_${flavour}_FLAGS})
+  ct_test_usage(ct_runtime_${flavour} INTERFACE ${flavour} ${harness_dir})
   target_link_options(ct_runtime_${flavour} INTERFACE ${CT_FLAVOUR_${flavour}_FLAGS})
   set(archives "$<LINK_LIBRARY:WHOLE_ARCHIVE,ct_prebuilt_harness_${flavour}>")
   if(use_asio)
@@ -119,8 +138,7 @@ function(ct_import_runtime flavour runtime_dir harness_dir use_asio)
     target_compile_definitions(ct_runtime_${flavour} INTERFACE ${asio_defs})
     list(APPEND archives "$<LINK_LIBRARY:WHOLE_ARCHIVE,ct_prebuilt_asio_${flavour}>" backtrace)
   endif()
-  target_link_libraries(ct_runtime_${flavour} INTERFACE
-    ${archives} GTest::gtest GTest::gmock rapidcheck rapidcheck_gtest Threads::Threads)
+  target_link_libraries(ct_runtime_${flavour} INTERFACE ${archives})
 endfunction()
 
 # TEST_SOURCES_<flavour>: the test sources of that flavour's binary (the grader passes only those
@@ -153,6 +171,10 @@ function(add_course_day)
     endif()
     add_executable(tests_${flavour} ${arg_TEST_SOURCES_${flavour}} ${student_objects})
     target_include_directories(tests_${flavour} PRIVATE ${arg_STUDENT_DIR})
+    # Test sources only (the student's objects are their own target): the runtime's precompiled
+    # header; -Winvalid-pch names it in a failed build's messages should it ever stop matching.
+    ct_pch_header(${arg_RUNTIME_DIR} ${flavour} pch)
+    target_compile_options(tests_${flavour} PRIVATE -Winvalid-pch -include ${pch})
     target_link_libraries(tests_${flavour} PRIVATE ct_runtime_${flavour} ${libraries})
     # The sanitizer runtimes are shared libraries: they see the harness's hooks
     # (__tsan_on_report, __tsan_default_options, ...) only if the executable exports them.

@@ -258,6 +258,10 @@ Result<BuildResult> build_day(const BuildRequest& request) {
     // ones before hashing, and the debug information names every workspace the same
     // (-fdebug-prefix-map in the configure line), so that no object carries another's path.
     build_env["CCACHE_BASEDIR"] = ws.root.parent_path().string();
+    // Test sources are compiled with the runtime's precompiled header: ccache caches them only
+    // when told that __TIME__ and the header's macros cannot differ (the header is the runtime's).
+    const auto sloppiness = build_env["CCACHE_SLOPPINESS"];
+    build_env["CCACHE_SLOPPINESS"] = (sloppiness.empty() ? "" : sloppiness + ",") + "pch_defines,time_macros";
     if (old_stamp != stamp_text || !fs::exists(ws.build() / "build.ninja")) {
         // A cache shared by two installs of the grader (GRADE_CACHE): CMake refuses a build tree
         // configured from another source directory, so that tree's cache starts over.

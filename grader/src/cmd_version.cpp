@@ -1,9 +1,11 @@
-// `grade --version`: the grader, its bundle (digest and place), the toolchain and the sandbox tier.
+// `grade --version`: the grader, its bundle (digest and place), the toolchain, the course runtime it
+// uses and the sandbox tier.
 #include <iostream>
 
 #include "bundle.hpp"
 #include "commands.hpp"
 #include "grading.hpp"
+#include "runtime.hpp"
 
 namespace grade {
 
@@ -18,8 +20,11 @@ int cmd_version(const Printer& printer) {
         printer.error(environment.error());
         return exit_infrastructure;
     }
-    std::cout << fmt::format("grade {}\nbundle {} ({})\ntoolchain {}\nsandbox {}\n", environment->grader_version,
-                             environment->bundle_digest, bundle->root.string(), environment->toolchain,
+    const auto runtime = built_runtime(*bundle, environment->toolchain);
+    std::cout << fmt::format("grade {}\nbundle {} ({})\ntoolchain {}\nruntime {}\nsandbox {}\n",
+                             environment->grader_version, environment->bundle_digest, bundle->root.string(),
+                             environment->toolchain,
+                             runtime ? runtime->string() : "not built yet (the first grading builds it; or grade prepare)",
                              environment->sandbox_tier);
     return exit_full_marks;
 }

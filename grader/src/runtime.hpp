@@ -1,6 +1,6 @@
 // The course runtime: the harness every day's tests link (GoogleTest's main, the side channel,
-// seeds and stress helpers, the sanitizer hooks), its Asio support and the condition-variable
-// shims, compiled once per build flavour and reused by every day, workspace and submission, so a
+// seeds and stress helpers, the sanitizer hooks), its Asio support, the condition-variable shims
+// and the test sources' precompiled header, compiled once per build flavour and reused by every day, workspace and submission, so a
 // grading compiles only the day's test sources and the student's files (grader-design §4, "the
 // harness and test objects are built once and reused").
 //
@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ Result<void> build_runtime(const BundlePaths& bundle, const std::filesystem::pat
 Result<std::filesystem::path> find_runtime(const BundlePaths& bundle, const std::string& toolchain,
                                            const RuntimeNeeds& needs,
                                            const std::function<void(const std::string&)>& progress);
+
+// The runtime a grading would use now, if one with the bundle's key is built (complete or not):
+// the grader's own, else the cache's. Nothing when none is (the first grading then builds one).
+std::optional<std::filesystem::path> built_runtime(const BundlePaths& bundle, const std::string& toolchain);
 
 // Where the grader looks for its own runtime: next to the executable (a build tree), then the
 // install prefix's lib/grade/runtime.

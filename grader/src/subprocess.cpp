@@ -424,6 +424,7 @@ Result<Completed> run(const Command& command) {
     bool limit_hit = false;
     std::array<char, 65536> buffer{};
     const auto deadline = started + command.deadline;
+    auto next_watch = started + std::chrono::milliseconds(500);
     const auto kill_all = [&] {
         ::kill(-pid, SIGKILL);
         ::kill(pid, SIGKILL);  // in a namespace: its init, which takes the namespace with it
@@ -513,6 +514,16 @@ Result<Completed> run(const Command& command) {
                     result.diagnosis = command.on_deadline(command_pid, result.side);
                 }
                 kill_all();
+            } else if (!timed_out && command.watch && std::chrono::steady_clock::now() >= next_watch) {
+                next_watch = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+                if (command.watch(command_pid)) {
+                    timed_out = true;
+                    result.stopped_early = true;
+                    if (command.on_deadline) {
+                        result.diagnosis = command.on_deadline(command_pid, result.side);
+                    }
+                    kill_all();
+                }
             } else if (jail && !limit_hit && jail->over_limit(pid, command_pid)) {
                 limit_hit = true;
                 kill_all();

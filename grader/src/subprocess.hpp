@@ -40,6 +40,10 @@ struct Command {
     // Called once if the deadline passes, while the child still runs (to diagnose a hang before
     // the kill), with the side-channel bytes read so far. Its text is Completed::diagnosis.
     std::function<std::string(pid_t, const std::string& side_so_far)> on_deadline{};
+    // Called about twice a second while the child runs, with the command's own pid: true ends it at
+    // once, as a passed deadline would (on_deadline first; Completed::stopped_early is set), for a
+    // child that can never finish.
+    std::function<bool(pid_t)> watch{};
     // Run confined (build or test role); ignored when the sandbox tier in force is `none`.
     std::optional<Confinement> confinement{};
     // Bytes the child can read from fd 4 (a pipe filled before it starts): a secret that is never
@@ -58,6 +62,7 @@ struct Completed {
     long output_dropped = 0;  // bytes beyond the cap
     std::string side;         // raw bytes of the side channel
     std::string diagnosis;    // from on_deadline
+    bool stopped_early = false;  // ended by `watch` before its deadline (end is timed_out)
     std::chrono::milliseconds wall{0};
     std::chrono::milliseconds cpu{0};  // user + system time of the child itself
     // From the sandbox (confined commands only):

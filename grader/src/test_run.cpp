@@ -14,6 +14,7 @@
 #include "hang_diagnosis.hpp"
 #include "result_frames.hpp"
 #include "sanitizer_log.hpp"
+#include "stall_watch.hpp"
 #include "subprocess.hpp"
 #include "util.hpp"
 
@@ -295,7 +296,16 @@ TestRun run_test(const TestRunRequest& request) {
         cmd.env["LD_PRELOAD"] = shim_library(request.runtime, test.preload).string();
     }
     Diagnosis hang;
+    StallWatch stall_watch;
+    std::optional<Stall> stall;
+    cmd.watch = [&](pid_t pid) {
+        stall = stall_watch.observe(sample_tree(pid), std::chrono::steady_clock::now());
+        return stall.has_value();
+    };
     cmd.on_deadline = [&](pid_t pid, const std::string& side) {
+        if (stall && stall->kind == StallKind::stopped) {
+            return std::string();  // a stopped process is not waiting for anything: nothing to dump
+        }
         hang = diagnose(pid, side, nonce, data_nonce, request);
         return hang.text;
     };
@@ -360,11 +370,25 @@ TestRun run_test(const TestRunRequest& request) {
         result.outcome = Outcome::crash;
         result.message = fmt::format("The test wrote more than {} MiB of files and was stopped.\n{}",
                                      request.day->limits.disk_mb, failures);
+    } else if (completed->end == ProcessEnd::timed_out && reports.empty() && completed->stopped_early && stall &&
+               stall->kind == StallKind::stopped) {
+        result.outcome = Outcome::crash;
+        result.message = fmt::format(
+            "Every thread of the test was stopped (SIGSTOP, SIGTSTP or the like) and nothing in the test could "
+            "continue it, so the grader ended it at once instead of waiting for its {} s deadline. Does the code "
+            "raise a stop signal (raise(SIGSTOP), kill(getpid(), SIGSTOP))?\n{}",
+            cmd.deadline.count() / 1000, failures);
     } else if (completed->end == ProcessEnd::timed_out && reports.empty()) {
         result.outcome = hang.kind == HangKind::deadlock || hang.kind == HangKind::stuck ? Outcome::deadlock
                                                                                          : Outcome::timeout;
-        result.message = fmt::format("The test did not finish within {} s.\n{}", cmd.deadline.count() / 1000,
-                                     completed->diagnosis);
+        result.message =
+            completed->stopped_early && stall
+                ? fmt::format("The test could never have finished: for {} s every thread waited without a timeout "
+                              "(a mutex, a condition variable, a join) and no thread used the CPU, so the grader "
+                              "stopped it without waiting for its {} s deadline.\n{}",
+                              stall_watch.quiet().count() / 1000, cmd.deadline.count() / 1000, completed->diagnosis)
+                : fmt::format("The test did not finish within {} s.\n{}", cmd.deadline.count() / 1000,
+                              completed->diagnosis);
     } else if (!reports.empty() || !hook_reports.empty() ||
                (completed->end == ProcessEnd::exited && completed->exit_code == 66)) {
         result.outcome = Outcome::sanitizer;
@@ -388,8 +412,12 @@ TestRun run_test(const TestRunRequest& request) {
         // A race often ends in a hang (a corrupted structure, a lost update to a loop condition):
         // the report is the cause, the hang its symptom.
         if (completed->end == ProcessEnd::timed_out) {
-            result.message += fmt::format("After that report the test hung and was stopped after {} s.\n{}",
-                                          cmd.deadline.count() / 1000, completed->diagnosis);
+            result.message += completed->stopped_early
+                                  ? fmt::format("After that report the test hung (every thread blocked for good) and "
+                                                "was stopped.\n{}",
+                                                completed->diagnosis)
+                                  : fmt::format("After that report the test hung and was stopped after {} s.\n{}",
+                                                cmd.deadline.count() / 1000, completed->diagnosis);
         }
     } else if (completed->end == ProcessEnd::signaled) {
         result.outcome = Outcome::crash;

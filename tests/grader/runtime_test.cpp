@@ -33,6 +33,7 @@ protected:
             write(m_bundle.harness_dir() / "shims" / name, "int shim;\n");
         }
         write(m_bundle.harness_dir() / "include" / "ct" / "ct.hpp", "#pragma once\n");
+        write(m_bundle.harness_dir() / "include" / "ct" / "test_pch.hpp", "#pragma once\n");
         fs::copy(fs::path(GRADE_TEST_SOURCE_DIR) / "grader" / "cmake", m_bundle.root / "grader" / "cmake",
                  fs::copy_options::recursive);
         ::setenv("GRADE_CACHE", (m_root / "cache").c_str(), 1);
@@ -53,6 +54,9 @@ TEST_F(RuntimeTest, KeyFollowsTheHarnessAndTheToolchainNotThePlace) {
 
     fs::copy(m_bundle.root, m_root / "moved", fs::copy_options::recursive);
     EXPECT_EQ(*key, *runtime_key(BundlePaths{m_root / "moved"}, "g++ 12.2.0"));
+    fs::create_directories(m_root / "linked");  // a bundle whose grader/ is a link (the e2e fixture's)
+    fs::create_directory_symlink(m_bundle.root / "grader", m_root / "linked" / "grader");
+    EXPECT_EQ(*key, *runtime_key(BundlePaths{m_root / "linked"}, "g++ 12.2.0"));
 
     write(m_bundle.harness_dir() / "src" / "ct.cpp", "int ct_changed;\n");
     EXPECT_NE(*key, *runtime_key(m_bundle, "g++ 12.2.0"));
@@ -65,6 +69,7 @@ TEST_F(RuntimeTest, CompleteOnlyWithItsKeyAndEveryOutputItNeeds) {
     write(dir / "runtime.key", "sha256:k\n");
     EXPECT_FALSE(runtime_complete(dir, "sha256:k", release));  // nothing built
     write(dir / "lib" / "libct_harness_release.a", "");
+    write(dir / "CMakeFiles" / "ct_pch_release.dir" / "cmake_pch.hxx.gch", "");
     write(dir / "shims" / "libct_cvdelay.so", "");
     write(dir / "shims" / "libct_cvspur.so", "");
     EXPECT_TRUE(runtime_complete(dir, "sha256:k", release));

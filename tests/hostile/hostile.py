@@ -80,6 +80,7 @@ ATTACKS = {
     "loopback-listener": dict(outcome={"fail"}),
     "kill-parent": dict(outcome={"fail"}),
     "stop-parent": dict(outcome={"fail"}, max_wall=90),
+    "stop-self": dict(outcome={"crash"}, says=[r"Every thread of the test was stopped"]),
     "kill-group": dict(outcome={"crash"}, says=[r"SIGKILL"]),
     "ptrace-parent": dict(outcome={"fail"}, says=[r"attach: ", r"seize: "]),
     "forged-passed-lines": dict(outcome={"fail"}, says=[r"before the test finished"]),

@@ -1,4 +1,5 @@
-# Installs the grader to a scratch prefix and compares `grade --version` there with the build tree's.
+# Installs the grader to a scratch prefix and compares `grade --version` there with the build tree's;
+# the installed grader must use the course runtime installed with it.
 set(prefix ${BUILD_DIR}/install-test)
 file(REMOVE_RECURSE ${prefix})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} OUTPUT_QUIET RESULT_VARIABLE rc)
@@ -19,6 +20,10 @@ string(REGEX MATCH "sha256:[0-9a-f]+" source_digest "${source}")
 string(FIND "${installed}" "${prefix}/share/grade/bundle" found)
 if(NOT rc EQUAL 0 OR found EQUAL -1)
   message(FATAL_ERROR "the installed grade did not find its own bundle:\n${installed}")
+endif()
+string(FIND "${installed}" "runtime ${prefix}/lib/grade/runtime" found_runtime)
+if(found_runtime EQUAL -1)
+  message(FATAL_ERROR "the installed grade does not use its own course runtime:\n${installed}")
 endif()
 if(NOT installed_digest STREQUAL source_digest OR installed_digest STREQUAL "")
   message(FATAL_ERROR "bundle digests differ: installed ${installed_digest}, source ${source_digest}")
