@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Timing budgets of grader-design §7, measured (benchmarks, not pass/fail tests):
-#   1. `grade DAY` in a fresh clone: empty grade cache and ccache disabled (nothing built);
+# Timing budgets of grader-design §7 and of the build pipeline, measured (benchmarks, not pass/fail
+# tests):
+#   1. `grade DAY` in a fresh clone: the grader and its course runtime built (as the README's
+#      commands leave them), empty grade cache and ccache disabled (nothing of the day built), with
+#      where the time went: configure, compiling (wall, and the compiler time it held), linking,
+#      running the tests;
 #   2. `grade DAY` after editing the code of one student file (median of N);
 #   3. the same work by hand: rebuild the same targets with ninja and run the same test binaries
 #      once per test (with the test's preload shim), as the grader does but with no grader, and no
@@ -38,7 +42,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 echo "== $dir: fresh (empty grade cache, ccache disabled)"
 start=$(now)
-CCACHE_DISABLE=1 "$grade" "$day" --repo "$scratch/repo" --color never >/dev/null 2>&1 || true
+CCACHE_DISABLE=1 "$grade" "$day" --repo "$scratch/repo" --color never >/dev/null 2>"$scratch/fresh.err" || true
 fresh=$(elapsed "$start")
 echo "fresh: $fresh s"
 
@@ -52,6 +56,19 @@ owner=$(stat -c %u:%g "$ws/build")
 # Where the fresh build's time went, per object (ninja's log: start and end in ms, then the target).
 mkdir -p build/bench
 cp "$ws/build/.ninja_log" "build/bench/$dir-fresh.ninja_log"
+python3 - "$fresh" "$scratch/fresh.err" "build/bench/$dir-fresh.ninja_log" <<'PY'
+import re, sys
+total, err, log = float(sys.argv[1]), open(sys.argv[2]).read(), sys.argv[3]
+built = float(re.search(r"built in ([\d.]+) s", err).group(1))
+rows = [l.split("\t") for l in open(log) if not l.startswith("#")]
+rows = [(int(a), int(b), t.strip()) for a, b, _, t, *_ in rows]
+span = (max(b for _, b, _ in rows) - min(a for a, _, _ in rows)) / 1000
+links = [(a, b) for a, b, t in rows if t.startswith("bin/")]
+link_wall = (max(b for _, b in links) - min(a for a, _ in links)) / 1000 if links else 0
+objects = [(b - a) / 1000 for a, b, t in rows if t.endswith(".o")]
+print(f"  configure {built - span:.1f} s, compile {span - link_wall:.1f} s ({len(objects)} objects, "
+      f"{sum(objects):.1f} s of compiler time), link {link_wall:.1f} s, tests and grader {total - built:.1f} s")
+PY
 tests=$(python3 - "$dir" <<'PY'
 import re, sys
 d = sys.argv[1]

@@ -1,6 +1,7 @@
-// `grade check`: the course's self-test (grader-design §1, sync rules 1-6). It grades the stub,
-// the reference and every mutant through the same path a student's submission takes, in one
-// workspace per day so that only the swapped files recompile.
+// `grade check`: the course's self-test (grader-design §1, sync rules 1-6, and rule 7: correct
+// alternative designs get full marks). It grades the stub, the reference, every mutant and every
+// alternative through the same path a student's submission takes, in one workspace per day so that
+// only the swapped files recompile.
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -226,13 +227,13 @@ Result<std::vector<RuleResult>> check_day(const BundlePaths& bundle, const Cours
         RuleResult r{5, true, "", ""};
         std::vector<MutantKill> kills;
         const fs::path scratch = workspace.root / "mutants";
-        for (const auto& extra : undeclared_mutants(bundle, day)) {
+        for (const auto& extra : undeclared_variants(bundle, day, VariantKind::mutant)) {
             r.ok = false;
             r.details += fmt::format("mutants/{}.patch is not listed in grading.yaml\n", extra);
         }
         for (const auto& mutant : day.mutants) {
             MutantKill kill{mutant.name, 0, 0, {}, ""};
-            const auto copy = prepare_mutant(bundle, day, mutant, scratch);
+            const auto copy = prepare_variant(bundle, day, VariantKind::mutant, mutant.name, scratch);
             if (!copy) {
                 kill.problem = copy.error().message;
                 kills.push_back(kill);
@@ -319,6 +320,61 @@ Result<std::vector<RuleResult>> check_day(const BundlePaths& bundle, const Cours
     }
 
     rules.push_back(rule_handout_clean(bundle, day, solution_listing_before, solution_listing_after));
+
+    // Rule 7: correct designs other than the reference's get full marks, in every run. A hidden test
+    // that fails one is a bug in the test: it grades the reference's fingerprint, not the task.
+    {
+        RuleResult r{7, true, "", ""};
+        for (const auto& extra : undeclared_variants(bundle, day, VariantKind::alternative)) {
+            r.ok = false;
+            r.details += fmt::format("alternatives/{}.patch is not listed in grading.yaml\n", extra);
+        }
+        int accepted = 0;
+        nlohmann::json graded_alternatives = nlohmann::json::array();
+        for (const auto& alternative : day.alternatives) {
+            const auto copy =
+                prepare_variant(bundle, day, VariantKind::alternative, alternative.name, workspace.root / "alternatives");
+            if (!copy) {
+                r.ok = false;
+                r.details += fmt::format("{}: {}\n", alternative.name, copy.error().message);
+                continue;
+            }
+            printer.progress(fmt::format("{}: alternative {} ({} run(s) of every test)", dir, alternative.name,
+                                         options.runs));
+            GradeRequest request{.bundle = &bundle, .day = &day, .environment = &environment, .day_dir = *copy,
+                                 .workspace = workspace, .repeat = options.runs,
+                                 .rerun_prefix = fmt::format("{} <alternative {}>", rerun, alternative.name)};
+            TRY(graded, grade_submission(request));
+            const bool ok = graded.full_marks() && graded.build_messages.empty();
+            accepted += ok ? 1 : 0;
+            if (ok) {
+                r.details += fmt::format("{} gets full marks ({} tests, {} run(s) each)\n", alternative.name,
+                                         graded.tests.size(), options.runs);
+            } else {
+                r.ok = false;
+                r.details += fmt::format("{} lost points ({:g}/{:g}): a test rejects a correct design\n{}",
+                                         alternative.name, graded.score, graded.max_score, graded.build_messages);
+                for (const auto& test : graded.tests) {
+                    if (test.outcome != Outcome::pass) {
+                        r.details += fmt::format("{}: {}\n{}", test.name, to_string(test.outcome), test.message);
+                    }
+                }
+            }
+            graded_alternatives.push_back(
+                {{"alternative", alternative.name}, {"score", graded.score}, {"max_score", graded.max_score}});
+        }
+        if (day.alternatives.size() < 2) {
+            r.ok = false;
+            r.details += fmt::format("grading.yaml lists {} alternative(s); at least two correct designs other than "
+                                     "the reference's show that the tests accept correct code that is not the "
+                                     "reference\n",
+                                     day.alternatives.size());
+        }
+        r.summary = fmt::format("{} of {} correct alternative designs get full marks", accepted,
+                                day.alternatives.size());
+        rules.push_back(r);
+        record["alternatives"] = graded_alternatives;
+    }
     std::sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) { return a.rule < b.rule; });
     return rules;
 }

@@ -1,5 +1,7 @@
 #include "course.hpp"
 
+#include <regex>
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -67,7 +69,9 @@ Result<Limits> parse_limits(const YamlReader& reader, const YAML::Node& node, Li
 }
 
 Result<TestSpec> parse_test(const YamlReader& reader, const YAML::Node& node, bool hidden) {
-    TRY_VOID(reader.only_keys(node, {"name", "task", "points", "flavour", "timeout", "repeat", "preload", "timing"},
+    TRY_VOID(reader.only_keys(node,
+                              {"name", "task", "points", "flavour", "timeout", "repeat", "preload", "timing",
+                               "tsan_options"},
                               hidden ? "a hidden test" : "a public test"));
     TestSpec test;
     test.hidden = hidden;
@@ -92,6 +96,20 @@ Result<TestSpec> parse_test(const YamlReader& reader, const YAML::Node& node, bo
     TRY(repeat, reader.get_or<int>(node, "repeat", 1));
     TRY(timing, reader.get_or<bool>(node, "timing", false));
     TRY(preload, reader.get_or<std::string>(node, "preload", "none"));
+    TRY(tsan_options, reader.get_or<std::string>(node, "tsan_options", ""));
+    // Only plain name=value pairs: the grader's own TSAN_OPTIONS (log_path, exitcode) must stay.
+    static const std::regex option_list(R"(^([a-z_]+=[A-Za-z0-9_]+)(:[a-z_]+=[A-Za-z0-9_]+)*$)");
+    if (!tsan_options.empty() && !std::regex_match(tsan_options, option_list)) {
+        return fail("{}: test {}: tsan_options must be name=value pairs separated by ':' (detect_deadlocks=0)",
+                    where(reader.file(), node["tsan_options"].Mark()), name);
+    }
+    static const std::regex graders_own(R"((^|:)(log_path|exitcode|halt_on_error)=)");
+    if (std::regex_search(tsan_options, graders_own)) {
+        return fail("{}: test {}: tsan_options may not change log_path, exitcode or halt_on_error (the grader reads "
+                    "its verdicts through them)",
+                    where(reader.file(), node["tsan_options"].Mark()), name);
+    }
+    test.tsan_options = tsan_options;
     if (repeat < 1 || timeout < 0) {
         return fail("{}: test {} needs repeat >= 1 and timeout >= 0", where(reader.file(), node.Mark()), name);
     }
@@ -102,9 +120,13 @@ Result<TestSpec> parse_test(const YamlReader& reader, const YAML::Node& node, bo
         test.preload = Preload::cvdelay;
     } else if (preload == "cvspur") {
         test.preload = Preload::cvspur;
+    } else if (preload == "cvwake") {
+        test.preload = Preload::cvwake;
+    } else if (preload == "lockdelay") {
+        test.preload = Preload::lockdelay;
     } else if (preload != "none") {
-        return fail("{}: unknown preload '{}' (cvdelay or cvspur)", where(reader.file(), node["preload"].Mark()),
-                    preload);
+        return fail("{}: unknown preload '{}' (cvdelay, cvspur, cvwake or lockdelay)",
+                    where(reader.file(), node["preload"].Mark()), preload);
     }
     return test;
 }
@@ -146,6 +168,10 @@ std::string to_string(Preload preload) {
             return "cvdelay";
         case Preload::cvspur:
             return "cvspur";
+        case Preload::cvwake:
+            return "cvwake";
+        case Preload::lockdelay:
+            return "lockdelay";
     }
     return "none";
 }
@@ -263,7 +289,8 @@ Result<DaySpec> parse_day(const std::string& dir, const std::string& day_yaml, c
     if (grading_yaml) {
         const YamlReader private_reader(grading_file);
         TRY(grading, private_reader.parse(*grading_yaml));
-        TRY_VOID(private_reader.only_keys(grading, {"hidden_tests", "mutants", "limits"}, "grading.yaml"));
+        TRY_VOID(private_reader.only_keys(grading, {"hidden_tests", "mutants", "alternatives", "limits"},
+                                          "grading.yaml"));
         TRY(hidden, parse_tests(private_reader, grading["hidden_tests"], true));
         day.tests.insert(day.tests.end(), hidden.begin(), hidden.end());
         TRY(limits, parse_limits(private_reader, grading["limits"], day.limits));
@@ -277,6 +304,13 @@ Result<DaySpec> parse_day(const std::string& dir, const std::string& day_yaml, c
                 mutant.name = name;
                 mutant.killed_by = killed_by;
                 day.mutants.push_back(std::move(mutant));
+            }
+        }
+        if (const auto alternatives = grading["alternatives"]) {
+            for (const auto& node : alternatives) {
+                TRY_VOID(private_reader.only_keys(node, {"name"}, "an alternative"));
+                TRY(name, private_reader.get<std::string>(node, "name", "an alternative"));
+                day.alternatives.push_back({name});
             }
         }
         day.has_grading = true;

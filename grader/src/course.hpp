@@ -13,7 +13,7 @@
 namespace grade {
 
 enum class Flavour { release, tsan, asan };
-enum class Preload { none, cvdelay, cvspur };
+enum class Preload { none, cvdelay, cvspur, cvwake, lockdelay };
 
 std::string to_string(Flavour flavour);
 std::string to_string(Preload preload);
@@ -42,6 +42,7 @@ struct TestSpec {
     int repeat = 1;
     Preload preload = Preload::none;
     bool timing = false;  // a wall-clock verdict: failures are confirmed by reruns
+    std::string tsan_options;  // appended to TSAN_OPTIONS for this test ("detect_deadlocks=0")
 };
 
 struct TaskSpec {
@@ -55,6 +56,12 @@ struct MutantSpec {
     std::vector<std::string> killed_by;  // tests designed to kill it
 };
 
+// A correct design that differs from the reference (alternatives/<name>.patch): `grade check`
+// requires full marks for it, as it requires every mutant to lose points.
+struct AlternativeSpec {
+    std::string name;
+};
+
 struct DaySpec {
     std::string dir;  // day01-threads-and-races
     int number = 0;
@@ -66,6 +73,7 @@ struct DaySpec {
     std::vector<TaskSpec> tasks;
     std::vector<TestSpec> tests;  // public first, then hidden
     std::vector<MutantSpec> mutants;
+    std::vector<AlternativeSpec> alternatives;
     bool has_grading = false;  // grading.yaml was found (the bundle has hidden tests)
     Limits limits;
 

@@ -229,6 +229,18 @@ HangReport describe_hang(const std::vector<ThreadDump>& all, const HangContext& 
         report.text +=
             "Each holds one lock and wants the next one's. Take the locks together (std::scoped_lock(a, b)) or "
             "always in one global order (by a unique id), so no cycle can form.\n";
+    } else if (context.busy && context.progress && context.progress->done > 0 &&
+               context.progress->done < context.progress->total) {
+        // Evidence of progress: slow, not stuck. Never call it a livelock.
+        report.kind = HangKind::busy;
+        const auto& p = *context.progress;
+        const double pace = static_cast<double>(p.done) / std::max(1, context.deadline_s);
+        report.text = fmt::format(
+            "Too slow: the work was moving, but {} of {} {} were done when the {} s deadline passed (at that pace "
+            "all of them need about {:.0f} s). Each operation costs far more than the task allows: check the cost "
+            "per operation the README states (a container that never grows, a scan where a lookup should be, a "
+            "lock held around slow work). The stacks below show what the threads were doing.\n",
+            p.done, p.total, p.what, context.deadline_s, static_cast<double>(p.total) / pace);
     } else if (context.busy) {
         report.kind = HangKind::busy;
         report.text =

@@ -47,6 +47,13 @@ struct HangReport {
 // Reads "CTDUMP [...]" from gdb's output.
 std::vector<ThreadDump> parse_thread_dump(const std::string& gdb_output);
 
+// The last `ct::progress` the test reported: how far its work got.
+struct Progress {
+    long long done = 0;
+    long long total = 0;
+    std::string what;
+};
+
 struct HangContext {
     std::vector<std::string> student_files;  // editable file names
     // Returns the source text of file:line from the student's copy, or nothing (hidden tests are
@@ -54,6 +61,8 @@ struct HangContext {
     std::function<std::optional<std::string>(const std::string& file, int line)> source_line;
     bool busy = false;  // /proc sampling saw CPU use during the deadline window
     std::string last_step;  // the test's last ct::step() text
+    std::optional<Progress> progress;  // the test's last ct::progress(), if any
+    int deadline_s = 0;                // how long the test had
 };
 
 // The pure part: thread dumps + CPU verdict -> words. Unit-tested.

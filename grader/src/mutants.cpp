@@ -1,19 +1,25 @@
 #include "mutants.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include "subprocess.hpp"
 
 namespace grade {
 namespace fs = std::filesystem;
 
-fs::path mutant_patch(const BundlePaths& bundle, const DaySpec& day, const MutantSpec& mutant) {
-    return bundle.exercise_dir(day.dir) / "mutants" / (mutant.name + ".patch");
+std::string variant_dir(VariantKind kind) { return kind == VariantKind::mutant ? "mutants" : "alternatives"; }
+
+fs::path variant_patch(const BundlePaths& bundle, const DaySpec& day, VariantKind kind, const std::string& name) {
+    return bundle.exercise_dir(day.dir) / variant_dir(kind) / (name + ".patch");
 }
 
-Result<fs::path> prepare_mutant(const BundlePaths& bundle, const DaySpec& day, const MutantSpec& mutant,
-                                const fs::path& scratch) {
-    const auto patch = mutant_patch(bundle, day, mutant);
+Result<fs::path> prepare_variant(const BundlePaths& bundle, const DaySpec& day, VariantKind kind,
+                                 const std::string& name, const fs::path& scratch) {
+    const auto patch = variant_patch(bundle, day, kind, name);
     if (!fs::exists(patch)) {
-        return fail("{}: the mutant {} has no patch file", patch.string(), mutant.name);
+        return fail("{}: the {} {} has no patch file", patch.string(),
+                    kind == VariantKind::mutant ? "mutant" : "alternative", name);
     }
     const fs::path copy = scratch / day.dir;
     std::error_code ec;
@@ -36,15 +42,20 @@ Result<fs::path> prepare_mutant(const BundlePaths& bundle, const DaySpec& day, c
     return copy;
 }
 
-std::vector<std::string> undeclared_mutants(const BundlePaths& bundle, const DaySpec& day) {
+std::vector<std::string> undeclared_variants(const BundlePaths& bundle, const DaySpec& day, VariantKind kind) {
+    std::vector<std::string> declared;
+    if (kind == VariantKind::mutant) {
+        std::transform(day.mutants.begin(), day.mutants.end(), std::back_inserter(declared),
+                       [](const MutantSpec& m) { return m.name; });
+    } else {
+        std::transform(day.alternatives.begin(), day.alternatives.end(), std::back_inserter(declared),
+                       [](const AlternativeSpec& a) { return a.name; });
+    }
     std::vector<std::string> extra;
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(bundle.exercise_dir(day.dir) / "mutants", ec)) {
-        if (entry.path().extension() != ".patch") {
-            continue;
-        }
+    for (const auto& entry : fs::directory_iterator(bundle.exercise_dir(day.dir) / variant_dir(kind), ec)) {
         const auto name = entry.path().stem().string();
-        if (std::none_of(day.mutants.begin(), day.mutants.end(), [&](const auto& m) { return m.name == name; })) {
+        if (entry.path().extension() == ".patch" && std::find(declared.begin(), declared.end(), name) == declared.end()) {
             extra.push_back(name);
         }
     }

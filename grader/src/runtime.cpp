@@ -14,12 +14,12 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bumped when the layout of a runtime directory changes, so that older runtimes stop matching.
-constexpr const char* runtime_format = "course-runtime 2";
+constexpr const char* runtime_format = "course-runtime 3";
 
 const std::vector<Flavour> all_flavours = {Flavour::release, Flavour::tsan, Flavour::asan};
 
 std::vector<std::string> targets_for(const RuntimeNeeds& needs) {
-    std::vector<std::string> targets = {"ct_cvdelay", "ct_cvspur"};
+    std::vector<std::string> targets = {"ct_cvdelay", "ct_cvspur", "ct_cvwake", "ct_lockdelay"};
     for (const auto f : needs.flavours) {
         targets.push_back("ct_harness_" + to_string(f));
         targets.push_back("ct_pch_" + to_string(f));
@@ -31,7 +31,8 @@ std::vector<std::string> targets_for(const RuntimeNeeds& needs) {
 }
 
 std::vector<fs::path> outputs_for(const fs::path& dir, const RuntimeNeeds& needs) {
-    std::vector<fs::path> outputs = {dir / "shims" / "libct_cvdelay.so", dir / "shims" / "libct_cvspur.so"};
+    std::vector<fs::path> outputs = {dir / "shims" / "libct_cvdelay.so", dir / "shims" / "libct_cvspur.so",
+                                     dir / "shims" / "libct_cvwake.so", dir / "shims" / "libct_lockdelay.so"};
     for (const auto f : needs.flavours) {
         outputs.push_back(dir / "lib" / ("libct_harness_" + to_string(f) + ".a"));
         outputs.push_back(dir / "CMakeFiles" / ("ct_pch_" + to_string(f) + ".dir") / "cmake_pch.hxx.gch");

@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "build.hpp"
@@ -26,6 +27,17 @@ namespace {
 std::string fresh_nonce() {
     std::random_device device;
     return fmt::format("{:08x}{:08x}{:08x}{:08x}", device(), device(), device(), device());
+}
+
+std::optional<Progress> last_progress(const std::string& side, const std::string& nonce, const std::string& data_nonce) {
+    std::optional<Progress> last;
+    for (const auto& frame : parse_frames(side, nonce, data_nonce).accepted) {
+        if (frame["type"] == "progress" && frame.contains("done") && frame["done"].is_number_integer() &&
+            frame.contains("total") && frame["total"].is_number_integer()) {
+            last = Progress{frame["done"].get<long long>(), frame["total"].get<long long>(), frame.value("what", "")};
+        }
+    }
+    return last;
 }
 
 std::string last_step(const std::string& side, const std::string& nonce, const std::string& data_nonce) {
@@ -109,6 +121,8 @@ Diagnosis diagnose(pid_t pid, const std::string& side, const std::string& nonce,
         return student_source_line(request.workspace, file, line);
     };
     context.last_step = last_step(side, nonce, data_nonce);
+    context.progress = last_progress(side, nonce, data_nonce);
+    context.deadline_s = request.test->timeout_s > 0 ? request.test->timeout_s : request.day->limits.test_timeout_s;
     const auto before = process_cpu_ticks(pid);
     int runnable = 0;
     for (int sample = 0; sample < 6; ++sample) {
@@ -144,15 +158,12 @@ std::string failures_text(const Frames& frames, const std::vector<std::string>& 
         }
         const auto file = fs::path(frame.value("file", "")).filename().string();
         const auto message = frame.value("message", "");
-        text += file.empty() ? message : fmt::format("{}:{}: {}", file, frame.value("line", 0), message);
+        const auto explained = explain_rapidcheck(message);
+        // A RapidCheck failure's own location is RapidCheck's header: the explanation says more.
+        text += file.empty() || explained != message ? explained
+                                                     : fmt::format("{}:{}: {}", file, frame.value("line", 0), message);
         for (const auto& prefix : strip) {
             replace_all(text, prefix, "");
-        }
-        // RapidCheck quotes the failing RC_ macro's source text after its location line; the
-        // counterexample and the message that follow say it all, without the test's source.
-        for (auto at = text.find("\nRC_"); at != std::string::npos; at = text.find("\nRC_", at)) {
-            auto end = text.find("\n\n", at + 1);
-            text.erase(at + 1, end == std::string::npos ? std::string::npos : end - at);
         }
         if (!text.ends_with('\n')) {
             text += '\n';
@@ -285,8 +296,8 @@ TestRun run_test(const TestRunRequest& request) {
         {"CT_SEED", std::to_string(request.seed)},
         {"CT_RERUN", request.rerun_command},
         {"TSAN_OPTIONS", fmt::format("log_path={}.tsan:second_deadlock_stack=1:atexit_sleep_ms=50:halt_on_error=0:"
-                                     "exitcode=66:history_size=4",
-                                     log_prefix)},
+                                     "exitcode=66:history_size=4{}",
+                                     log_prefix, test.tsan_options.empty() ? "" : ":" + test.tsan_options)},
         {"ASAN_OPTIONS", fmt::format("log_path={}.asan:detect_leaks=1:halt_on_error=1:"
                                      "detect_stack_use_after_return=1",
                                      log_prefix)},
@@ -476,6 +487,63 @@ TestRun run_test(const TestRunRequest& request) {
 }  // namespace grade
 
 namespace grade {
+
+std::string explain_rapidcheck(const std::string& message) {
+    static const std::string header = "Falsifiable after ";
+    if (message.rfind(header, 0) != 0) {
+        return message;
+    }
+    // Blocks separated by blank lines: the header, one "type:\nvalue" block per drawn value, the
+    // failing macro ("file:line:\nRC_...(...)"), the message blocks, and "Log:\n..." at the end.
+    std::vector<std::string> blocks;
+    for (std::size_t at = 0; at < message.size();) {
+        auto end = message.find("\n\n", at);
+        if (end == std::string::npos) {
+            end = message.size();
+        }
+        auto block = message.substr(at, end - at);
+        while (!block.empty() && block.back() == '\n') {
+            block.pop_back();
+        }
+        if (!block.empty()) {
+            blocks.push_back(block);
+        }
+        at = end + 2;
+    }
+    static const std::regex location(R"(^\S+:\d+:\n)");
+    std::string found = blocks.front();
+    std::vector<std::string> values;
+    std::string log;
+    std::string words;
+    bool after_macro = false;
+    for (std::size_t i = 1; i < blocks.size(); ++i) {
+        const auto& block = blocks[i];
+        if (block.rfind("Log:\n", 0) == 0) {
+            log = block.substr(5);
+        } else if (!after_macro && std::regex_search(block, location) && block.find("\nRC_") != std::string::npos) {
+            after_macro = true;  // the macro's source is not shown (a hidden test's would leak)
+        } else if (!after_macro) {
+            const auto colon = block.find(":\n");
+            values.push_back(colon == std::string::npos ? block
+                                                        : block.substr(0, colon) + " " + block.substr(colon + 2));
+        } else {
+            words += (words.empty() ? "" : "\n") + block;
+        }
+    }
+    std::string out = words.empty() ? "A property of the test failed." : words;
+    if (!log.empty()) {
+        out += "\nCounterexample: " + log;
+    } else if (!values.empty()) {
+        std::string drawn;
+        for (const auto& v : values) {
+            drawn += (drawn.empty() ? "" : "; ") + v;
+        }
+        out += "\nCounterexample (the values the test drew, in order): " + drawn;
+    }
+    found[0] = 'f';
+    out += "\n(RapidCheck: " + found + ")";
+    return out;
+}
 
 std::vector<std::string> parse_test_list(const std::string& output) {
     std::vector<std::string> names;

@@ -50,6 +50,13 @@ namespace grade {
 // The tests a binary contains (`--gtest_list_tests`), as Suite.Test names.
 Result<std::vector<std::string>> list_tests(const std::filesystem::path& binary);
 
+// A RapidCheck failure ("Falsifiable after N tests ... the values ... the RC_ macro's location and
+// source ... the message ... Log: ...") put in teaching order: the test's explanation first, then
+// the counterexample (the values the test named with RC_LOG, else the drawn values by type), then
+// how RapidCheck found it. The macro's source is dropped (it may be a hidden test's). Any other
+// message is returned as it is. Exposed for tests.
+std::string explain_rapidcheck(const std::string& message);
+
 // Parses `--gtest_list_tests` output. Exposed for tests.
 std::vector<std::string> parse_test_list(const std::string& output);
 

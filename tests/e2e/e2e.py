@@ -56,7 +56,8 @@ def grade_day(submission, *extra):
 
 
 # name -> (arguments, expected exit status, check): check "golden" compares stdout with the golden
-# file, "json" validates the Gradescope format, "stderr" compares stderr instead of stdout.
+# file, "json" validates the Gradescope format, "stderr" compares stderr instead of stdout,
+# ("contains", [lines]) requires each text in stdout.
 CASES = {
     "correct": (grade_day("correct"), 0, "golden"),
     # Only the TSan test: whether lost updates show without TSan is up to the scheduler.
@@ -93,6 +94,14 @@ CASES = {
     "hint": ([["hint", "day1", "1", "--color", "never"]] * 3, 0, "golden"),
     "hint-unknown-task": (["hint", "day1", "7"], 2, "stderr"),
     "check": (["check", "day1", "--color", "never"], 0, "golden"),
+    # Rule 7 must be able to fail: an "alternative" the tests rightly reject (it is the no-lock
+    # mutant) makes the check fail and says which test rejected it.
+    # (Which tests reject it, and with which numbers, is up to the scheduler: the lines checked are
+    # the rule's verdict and the alternative named as rejected.)
+    "check-rejected-alternative": (["check", "day1", "--color", "never"], 1,
+                                   ("contains", ["  FAIL  rule 7: 2 of 3 correct alternative designs get full marks",
+                                                 "a03-not-really-correct lost points",
+                                                 "  ok    rule 5: 3 of 3 mutants killed in every run"])),
 }
 
 NORMALISE = [
@@ -210,7 +219,7 @@ def run_case(name, grade, update, cache):
     env = dict(os.environ, GRADE_BUNDLE=BUNDLE, GRADE_CACHE=cache, NO_COLOR="1")
     bundle = BUNDLE
     scratch = None
-    if name in ("malformed-yaml", "moved-bundle"):
+    if name in ("malformed-yaml", "moved-bundle", "check-rejected-alternative"):
         scratch = tempfile.mkdtemp(prefix="grade-e2e-")
         os.chmod(scratch, 0o755)  # as root the sandbox builds as a slot uid, which must reach the copy
         bundle = os.path.join(scratch, "bundle")
@@ -221,6 +230,13 @@ def run_case(name, grade, update, cache):
                 shutil.copytree(os.path.join(HERE, "..", "..", "grader", part), os.path.join(bundle, "grader", part))
         else:
             os.symlink(os.path.join(HERE, "..", "..", "grader"), os.path.join(bundle, "grader"))
+        if name == "check-rejected-alternative":
+            fixture = os.path.join(bundle, "exercises", "day01-fixture")
+            shutil.copy(os.path.join(fixture, "mutants", "m01-no-lock.patch"),
+                        os.path.join(fixture, "alternatives", "a03-not-really-correct.patch"))
+            with open(os.path.join(fixture, "grading.yaml"), "a") as f:
+                f.write("  - name: a03-not-really-correct\n")
+            # grade check needs the course repository's solutions: the copy has them.
         if name == "malformed-yaml":
             day_yaml = os.path.join(bundle, "templates", "day01-fixture", "day.yaml")
             with open(day_yaml) as f:
@@ -230,7 +246,7 @@ def run_case(name, grade, update, cache):
         env["GRADE_BUNDLE"] = bundle
     submissions = os.path.join(cache, "submissions")
     args = [make_submission(a[1:], submissions) if isinstance(a, str) and a.startswith("@") else a for a in args]
-    cwd = os.path.join(HERE, "..", "..") if name == "check" else HERE
+    cwd = os.path.join(HERE, "..", "..") if name.startswith("check") else HERE
     try:
         runs = args if args and isinstance(args[0], list) else [args]
         if name == "hint":  # hint levels are remembered in the cache: start from none
@@ -254,7 +270,11 @@ def run_case(name, grade, update, cache):
     problems = []
     if proc.returncode != expected_status:
         problems.append(f"exit status {proc.returncode}, expected {expected_status}")
-    if check == "json":
+    if isinstance(check, tuple) and check[0] == "contains":
+        for line in check[1]:
+            if line not in proc.stdout:
+                problems.append(f"the output lacks {line!r}:\n{proc.stdout[-3000:]}")
+    elif check == "json":
         try:
             check_gradescope(proc.stdout)
         except (AssertionError, KeyError, json.JSONDecodeError) as e:

@@ -74,6 +74,13 @@ TEST(CleanCompilerOutput, ContextLinesBelongToTheErrorTheyIntroduce) {
                      "    5 | return y;\n");
 }
 
+TestSpec spec(const std::string& name, Flavour flavour = Flavour::release) {
+    TestSpec test;
+    test.name = name;
+    test.flavour = flavour;
+    return test;
+}
+
 DaySpec day_with(std::vector<TestSpec> tests) {
     DaySpec day;
     day.flavours = {Flavour::release, Flavour::tsan, Flavour::asan};
@@ -82,11 +89,11 @@ DaySpec day_with(std::vector<TestSpec> tests) {
 }
 
 TEST(TestSourcesByFlavour, EachFlavourCompilesOnlyTheSourcesHoldingItsTests) {
-    const auto day = day_with({{.name = "APublic.One"},
-                               {.name = "AHidden.Race", .flavour = Flavour::tsan},
-                               {.name = "BHidden.Plain"},
-                               {.name = "BHidden.Lifetime", .flavour = Flavour::asan},
-                               {.name = "BHidden.Prop", .flavour = Flavour::tsan}});
+    const auto day = day_with({spec("APublic.One"),
+                               spec("AHidden.Race", Flavour::tsan),
+                               spec("BHidden.Plain"),
+                               spec("BHidden.Lifetime", Flavour::asan),
+                               spec("BHidden.Prop", Flavour::tsan)});
     const std::vector<std::pair<std::string, std::string>> sources = {
         {"a_test.cpp", "TEST(APublic, One) {}\n"},
         {"a_hidden_test.cpp", "TEST_F(AHidden,\n      Race) {}\n"},
@@ -100,7 +107,7 @@ TEST(TestSourcesByFlavour, EachFlavourCompilesOnlyTheSourcesHoldingItsTests) {
 }
 
 TEST(TestSourcesByFlavour, AFlavourWithoutTestsGetsNoSources) {
-    DaySpec day = day_with({{.name = "APublic.One"}});
+    DaySpec day = day_with({spec("APublic.One")});
     const auto chosen = test_sources_by_flavour(day, {{"a_test.cpp", "TEST(APublic, One) {}"}});
     EXPECT_TRUE(chosen.at(Flavour::tsan).empty());
     EXPECT_TRUE(chosen.at(Flavour::asan).empty());
@@ -108,7 +115,7 @@ TEST(TestSourcesByFlavour, AFlavourWithoutTestsGetsNoSources) {
 
 TEST(TestSourcesByFlavour, ADeclaredTestFoundNowhereKeepsEverySourceInEveryFlavour) {
     // A test defined through a macro of the test's own cannot be found by reading: guess nothing.
-    const auto day = day_with({{.name = "APublic.One"}, {.name = "AHidden.Made", .flavour = Flavour::asan}});
+    const auto day = day_with({spec("APublic.One"), spec("AHidden.Made", Flavour::asan)});
     const std::vector<std::pair<std::string, std::string>> sources = {
         {"a_test.cpp", "TEST(APublic, One) {}"}, {"a_hidden_test.cpp", "MY_TEST(AHidden, Made)"}};
     const auto chosen = test_sources_by_flavour(day, sources);

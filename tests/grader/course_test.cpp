@@ -27,9 +27,12 @@ const char* const grading_yaml = R"(hidden_tests:
     repeat: 2
     preload: cvspur
     timing: true
+    tsan_options: detect_deadlocks=0
 mutants:
   - name: m01-x
     killed_by: [AHidden.Races]
+alternatives:
+  - name: a01-y
 )";
 
 Result<DaySpec> parse(const std::string& day, const std::optional<std::string>& grading = grading_yaml) {
@@ -51,10 +54,22 @@ TEST(Course, ParsesADayWithItsPrivateHalf) {
     EXPECT_EQ(hidden.repeat, 2);
     EXPECT_EQ(hidden.preload, Preload::cvspur);
     EXPECT_TRUE(hidden.timing);
+    EXPECT_EQ(hidden.tsan_options, "detect_deadlocks=0");
     EXPECT_DOUBLE_EQ(day->max_score(), 10.0);
     ASSERT_EQ(day->mutants.size(), 1u);
     EXPECT_EQ(day->mutants[0].killed_by, std::vector<std::string>{"AHidden.Races"});
+    ASSERT_EQ(day->alternatives.size(), 1u);
+    EXPECT_EQ(day->alternatives[0].name, "a01-y");
     EXPECT_EQ(day->tasks[0].hints.size(), 2u);
+}
+
+TEST(Course, TsanOptionsNeverTouchTheGradersOwn) {
+    std::string grading = grading_yaml;
+    grading.replace(grading.find("detect_deadlocks=0"), 18, "log_path=stolen");
+    const auto day = parse(day_yaml, grading);
+    ASSERT_FALSE(day);
+    EXPECT_NE(day.error().message.find("may not change log_path"), std::string::npos) << day.error().message;
+    EXPECT_NE(day.error().message.find("grading.yaml:"), std::string::npos) << day.error().message;
 }
 
 TEST(Course, WithoutGradingYamlOnlyPublicTests) {

@@ -79,6 +79,28 @@ TEST(HangDiagnosis, BusyThreadsWithoutACycleAreNotCalledADeadlock) {
     EXPECT_NE(report.text.find("livelock or an endless loop"), std::string::npos) << report.text;
 }
 
+TEST(HangDiagnosis, BusyThreadsThatReportedProgressAreSlowNotStuck) {
+    auto c = context();
+    c.busy = true;
+    c.deadline_s = 30;
+    c.progress = Progress{12000, 200000, "insertions"};
+    const auto report = describe_hang({thread(1, 100, {at("map.hpp", 40, "cc::Map::insert")})}, c);
+    EXPECT_EQ(report.kind, HangKind::busy);
+    EXPECT_NE(report.text.find("12000 of 200000 insertions were done when the 30 s deadline passed"), std::string::npos)
+        << report.text;
+    EXPECT_NE(report.text.find("about 500 s"), std::string::npos) << report.text;
+    EXPECT_EQ(report.text.find("livelock"), std::string::npos) << report.text;
+}
+
+TEST(HangDiagnosis, ProgressThatNeverMovedIsNoEvidenceOfProgress) {
+    auto c = context();
+    c.busy = true;
+    c.deadline_s = 30;
+    c.progress = Progress{0, 200000, "insertions"};
+    const auto report = describe_hang({thread(1, 100, {at("map.hpp", 40, "cc::spin")})}, c);
+    EXPECT_NE(report.text.find("livelock or an endless loop"), std::string::npos) << report.text;
+}
+
 TEST(HangDiagnosis, TsanBackgroundThreadIsIgnored) {
     const std::vector<ThreadDump> threads = {
         thread(1, 100, {lock_frame(100), at("account.cpp", 14)}),

@@ -29,7 +29,7 @@ protected:
                                  "tsan_hooks.cpp", "asan_hooks.cpp", "asio_tracking.cpp"}) {
             write(m_bundle.harness_dir() / "src" / name, std::string("int ct_") + fs::path(name).stem().string() + ";\n");
         }
-        for (const auto* name : {"cvdelay.c", "cvspur.c"}) {
+        for (const auto* name : {"cvdelay.c", "cvspur.c", "cvwake.c", "lockdelay.c"}) {
             write(m_bundle.harness_dir() / "shims" / name, "int shim;\n");
         }
         write(m_bundle.harness_dir() / "include" / "ct" / "ct.hpp", "#pragma once\n");
@@ -72,6 +72,8 @@ TEST_F(RuntimeTest, CompleteOnlyWithItsKeyAndEveryOutputItNeeds) {
     write(dir / "CMakeFiles" / "ct_pch_release.dir" / "cmake_pch.hxx.gch", "");
     write(dir / "shims" / "libct_cvdelay.so", "");
     write(dir / "shims" / "libct_cvspur.so", "");
+    write(dir / "shims" / "libct_cvwake.so", "");
+    write(dir / "shims" / "libct_lockdelay.so", "");
     EXPECT_TRUE(runtime_complete(dir, "sha256:k", release));
     EXPECT_FALSE(runtime_complete(dir, "sha256:other", release));
     EXPECT_FALSE(runtime_complete(dir, "sha256:k", {{Flavour::release}, true}));  // no Asio support built

@@ -4,10 +4,13 @@
 // time: nothing there depends on how fast this machine is.
 #include <gtest/gtest.h>
 
+#include <poll.h>
+
 #include <asio.hpp>
 #include <chrono>
 #include <future>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -103,6 +106,36 @@ TEST(HandlerWatch, FutureGetInACoroutineIsAWait) {
     EXPECT_EQ(info.line, line) << stack_of(info);
     EXPECT_EQ(info.callee, "std::future::get") << stack_of(info);
     EXPECT_NE(info.operation.find("async_wait"), std::string::npos) << info.operation;
+}
+
+// A blocking wait that gives up when a signal interrupts it: the watch's own sampling signal makes
+// poll() return EINTR, and this handler then ends at once. The verdict must not depend on that: the
+// handler had held the loop for the threshold before the signal was sent.
+asio::awaitable<void> polls_until_interrupted(int& line, int& result) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, 1ms);
+    co_await timer.async_wait(asio::use_awaitable);
+    line = __LINE__; result = ::poll(nullptr, 0, 400);
+    if (result < 0) {
+        throw std::runtime_error("interrupted");  // swallowed by the detached coroutine
+    }
+}
+
+TEST(HandlerWatch, ABlockingCallCutShortByTheSampleIsStillFlaggedAtItsLine) {
+    asio::io_context io;
+    ct::HandlerWatch watch(50ms);
+    int line = 0;
+    int result = 0;
+    asio::co_spawn(io, polls_until_interrupted(line, result), asio::detached);
+    io.run();
+    const auto blocking = watch.blocking();
+    ASSERT_EQ(blocking.size(), 1u) << "poll() returned " << result << "; " << watch.report();
+    const auto& info = blocking.front();
+    EXPECT_EQ(info.kind, Kind::io) << ct::HandlerWatch::describe(info);
+    EXPECT_EQ(info.syscall, "poll");
+    EXPECT_GE(info.wall_ms, 50);
+    EXPECT_EQ(info.function, "(anonymous namespace)::polls_until_interrupted") << stack_of(info);
+    EXPECT_EQ(info.line, line) << stack_of(info);
+    EXPECT_NE(watch.report().find("poll"), std::string::npos) << watch.report();
 }
 
 TEST(HandlerWatch, ReportCountsEveryBlockingHandler) {

@@ -3,9 +3,13 @@
 //
 // Hot path (every handler): two steady_clock reads, two CLOCK_THREAD_CPUTIME_ID reads, two
 // getrusage(RUSAGE_THREAD) calls and one short mutex-protected update: about a microsecond.
-// Cold path (a handler that runs long while a HandlerWatch exists): the sampler thread reads the
-// thread's current system call from /proc and sends it a signal; the signal handler copies the
-// call stack (glibc backtrace(), primed beforehand so it never loads libgcc_s inside the handler).
+// Cold path (a handler that has already run for the threshold while a HandlerWatch exists): the
+// sampler thread reads the thread's current system call from /proc and only then sends it a
+// signal; the signal handler copies the call stack (glibc backtrace(), primed beforehand so it
+// never loads libgcc_s inside the handler). The signal can cut the handler's system call short
+// (poll, select and nanosleep return EINTR even with SA_RESTART), so the verdict never depends on
+// what the handler does after it: the handler had run the threshold before anything was sent, and
+// if /proc showed it inside a system call then, it was waiting of its own doing.
 // Symbolising (libbacktrace, DWARF of the test binary and its libraries) happens only in report().
 #include <backtrace.h>
 #include <cxxabi.h>
@@ -105,8 +109,9 @@ Stats& stats() {
 // threshold. Correct handlers use microseconds of CPU, so a long one with neither was preempted by
 // other processes. The CPU bar is low on purpose: with two CPU hogs on the same core and a loaded
 // machine, a 400 ms spin was measured getting only 66 ms of CPU.
+// A handler seen inside a system call once it had run the threshold was waiting, not preempted.
 bool is_blocking(const Measured& m, double threshold_ms) {
-    return m.wall_ms >= threshold_ms && (m.vcsw > 0 || m.cpu_ms >= threshold_ms / 20);
+    return m.wall_ms >= threshold_ms && (m.vcsw > 0 || m.cpu_ms >= threshold_ms / 20 || (m.sampled && m.syscall >= 0));
 }
 
 struct ThreadState {
@@ -668,7 +673,7 @@ HandlerWatch::HandlerWatch(std::chrono::milliseconds threshold) : m_threshold(th
     }
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(threshold).count();
     s.threshold_ns.store(ns);
-    g_sampler = std::make_unique<Sampler>(ns * 6 / 10);
+    g_sampler = std::make_unique<Sampler>(ns);  // never before the handler has held the loop that long
 }
 
 HandlerWatch::~HandlerWatch() {

@@ -87,6 +87,18 @@ void step(std::string_view what) {
     detail::send_frame({{"type", "step"}, {"text", std::string(what)}});
 }
 
+void progress(std::size_t done, std::size_t total, std::string_view what) {
+    static std::atomic<std::int64_t> last_sent_ms{-1000};
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    auto last = last_sent_ms.load(std::memory_order_relaxed);
+    if (done < total && (now_ms - last < 200 || !last_sent_ms.compare_exchange_strong(last, now_ms))) {
+        return;  // another frame went out just now (or another thread is sending one)
+    }
+    detail::send_frame({{"type", "progress"}, {"done", done}, {"total", total}, {"what", std::string(what)}});
+}
+
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds within) {
     const auto deadline = std::chrono::steady_clock::now() + within;
     auto pause = std::chrono::microseconds(50);
