@@ -7,7 +7,8 @@
 
 namespace cc {
 
-// Item counts behind one mutex. Every public method is one atomic step.
+// Item counts behind one mutex. Every public method is one atomic step. Operations on different
+// inventories never wait for each other (move_to needs both of its inventories).
 // Quantities are positive; a call with qty <= 0 changes nothing (remove and move_to return false).
 class Inventory {
 public:

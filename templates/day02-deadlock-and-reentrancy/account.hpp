@@ -23,7 +23,9 @@ struct Account {
 // Moves `amount` from `from` to `to` if `from` holds at least that much, in one step: no thread
 // sees the money in both accounts or in neither. Returns whether the money moved. A non-positive
 // amount, or a transfer from an account to itself, moves nothing and returns false.
-// Any number of threads may call it at once, in any direction, without deadlock.
+// Any number of threads may call it at once, in any direction, without deadlock. A transfer waits
+// only for the mutexes of its own two accounts: transfers between different pairs never wait for
+// each other.
 bool transfer(Account& from, Account& to, long amount);
 
 }  // namespace cc

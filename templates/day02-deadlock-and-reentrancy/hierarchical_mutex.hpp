@@ -15,7 +15,8 @@ public:
     explicit HierarchicalMutex(unsigned long level);
 
     void lock();      // throws std::logic_error (before blocking) if the order is violated
-    void unlock();    // throws std::logic_error if this is not the last one this thread locked
+    void unlock();    // throws std::logic_error, changing nothing, unless this is the last one
+                      // this thread locked and still holds
     bool try_lock();  // throws like lock(); otherwise false if another thread holds the mutex
 
 private:

@@ -2,9 +2,15 @@
 // lets one thread's locks forbid another thread's, which is a false violation), "unlocking only
 // has to release the mutex" (without restoring the previous level, the thread is stuck at the
 // lowest level it ever reached), "try_lock needs no order check" and "the same level twice is fine"
-// (both let two threads take the same pair of mutexes in opposite orders).
+// (both let two threads take the same pair of mutexes in opposite orders), "unlock() may restore
+// the previous level whatever the order" (after an out-of-order unlock the thread stands above a
+// mutex it still holds, and its next upward lock goes unnoticed), and "the check may come after
+// the inner lock" (then a violating lock() waits for the other thread first: the very deadlock the
+// hierarchy exists to turn into an exception).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <latch>
 #include <mutex>
 #include <stdexcept>
@@ -204,6 +210,93 @@ TEST(HierarchicalMutexHidden, ViolationLocksNothing) {
     EXPECT_FALSE(lock_throws(lower))
         << "after the failed lock this thread still holds only 500, so locking 400 is allowed: a "
            "lock() that throws must not change the thread's level";
+}
+
+// Listing 3.8's contract, which the README states: unlocking a mutex that is not the one this
+// thread locked last throws std::logic_error and changes nothing.
+TEST(HierarchicalMutexHidden, OutOfOrderUnlockThrowsAndChangesNothing) {
+    cc::HierarchicalMutex high(1000);
+    cc::HierarchicalMutex low(500);
+    cc::HierarchicalMutex middle(600);
+    ct::step("lock 1000, lock 500, then unlock 1000 first: that unlock() must throw");
+    high.lock();
+    low.lock();
+    bool threw = false;
+    try {
+        high.unlock();
+    } catch (const std::logic_error&) {
+        threw = true;
+    }
+    if (!threw) {
+        // `high` is unlocked now; release `low` too (an exception here is no news) and stop.
+        try {
+            low.unlock();
+        } catch (const std::logic_error&) {
+        }
+        FAIL() << "holding 1000 and then 500, unlock() of 1000 returned normally. Only the mutex "
+                  "this thread locked last (500) may be unlocked; unlock() of any other must throw "
+                  "std::logic_error and change nothing (README, task 2). Restoring the level 1000 "
+                  "was locked from puts the thread above 500, which it still holds, so its next "
+                  "upward lock would go unnoticed";
+    }
+    if (!lock_throws(middle)) {
+        ADD_FAILURE() << "after the out-of-order unlock() threw, this thread still holds 500, yet "
+                         "locking 600 did not throw: the failed unlock() changed the thread's "
+                         "level. It must change nothing";
+    }
+    bool other_got = true;
+    std::thread([&] {
+        other_got = high.try_lock();
+        if (other_got) {
+            high.unlock();
+        }
+    }).join();
+    if (other_got) {
+        ADD_FAILURE() << "after unlock() of 1000 threw, another thread could take 1000: the failed "
+                         "unlock() released the mutex anyway. It must change nothing";
+    }
+    ct::step("now unlock 500, then 1000 (reverse order): neither may throw");
+    if (!other_got) {
+        EXPECT_NO_THROW(low.unlock()) << "500 is the mutex this thread locked last";
+        EXPECT_NO_THROW(high.unlock()) << "after 500, 1000 is the mutex this thread locked last";
+        if (lock_throws(middle)) {
+            ADD_FAILURE() << "this thread holds nothing any more, yet locking 600 threw: unlocking "
+                             "in reverse order after the failed unlock() must bring the thread back "
+                             "above every level";
+        }
+    }
+}
+
+// lock() must check the order before it blocks. The test holds 500 on one thread and lets another
+// thread hold 1000; locking 1000 is then a violation and must throw at once. An implementation that
+// locks the inner mutex first waits for the other thread instead (and, if that thread waited for
+// 500, the two would deadlock).
+TEST(HierarchicalMutexHidden, ViolationThrowsInsteadOfWaiting) {
+    cc::HierarchicalMutex high(1000);
+    cc::HierarchicalMutex low(500);
+    ct::step("another thread holds 1000; a thread holding 500 locks 1000: that must throw, not wait");
+    HeldElsewhere other(high);
+    ASSERT_FALSE(other.failed()) << "a fresh thread could not lock level 1000";
+    std::atomic<bool> finished{false};
+    bool threw = false;
+    std::thread attempt([&] {
+        Hold hold_low(low);
+        threw = lock_throws(high);
+        finished.store(true);
+    });
+    const bool in_time = ct::eventually([&] { return finished.load(); }, std::chrono::seconds(5));
+    other.release();
+    attempt.join();
+    if (!in_time) {
+        ADD_FAILURE()
+            << "holding 500, lock() of 1000, which another thread held, neither threw nor returned "
+               "within 5 s: it waited for the other thread (and threw only once that thread let go, "
+               "if at all). Check the hierarchy before locking the inner mutex: a violation must throw "
+               "at once, because waiting in the wrong order is how the deadlock happens";
+    } else if (!threw) {
+        ADD_FAILURE() << "holding 500, lock() of 1000 returned without an exception: locking "
+                         "upwards must throw std::logic_error";
+    }
 }
 
 }  // namespace

@@ -1,14 +1,19 @@
 // Misconceptions: "locking the two accounts one after the other is enough" (two transfers in
 // opposite directions each hold one mutex and wait forever for the other), "any key orders locks"
-// (a key that two accounts can share, such as a customer id, orders nothing), and "a transfer to
-// the same account is just another transfer" (it locks one std::mutex twice and never returns).
+// (a key that two accounts can share, such as a customer id, orders nothing), "a transfer to the
+// same account is just another transfer" (it locks one std::mutex twice and never returns), "one
+// mutex for the whole bank is the simplest cure" (it makes every transfer wait for a transfer that
+// waits for a busy account), and "debit under one lock, credit under the other" (no deadlock, but
+// for a moment the money is in neither account).
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <latch>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -95,6 +100,126 @@ TEST(TransferHidden, OppositeTransferStressFinishes) {
     EXPECT_GE(b.balance(), 0) << "an account went below zero";
 }
 
+// A thread of the test's own that runs `work` and says when it has finished; its kernel id lets
+// the test wait until it is asleep (blocked on a mutex) before acting.
+class Worker {
+public:
+    template <class Work>
+    explicit Worker(Work work)
+        : m_thread([this, work] {
+              m_tid.store(ct::current_tid());
+              work();
+              m_done.store(true);
+          }) {}
+
+    bool done() const { return m_done.load(); }
+
+    // Waits (up to 5 s) until the worker has finished or is asleep in two samples a millisecond
+    // apart, which after a lock call means it waits for a mutex. Only decides when the test acts.
+    void wait_until_done_or_blocked() const {
+        ct::eventually(
+            [this] {
+                if (done()) {
+                    return true;
+                }
+                const pid_t tid = m_tid.load();
+                if (tid == 0 || !ct::blocked_or_unknown(tid)) {
+                    return false;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                return done() || ct::blocked_or_unknown(tid);
+            },
+            std::chrono::seconds(5));
+    }
+
+    void join() { m_thread.join(); }
+
+private:
+    std::atomic<pid_t> m_tid{0};
+    std::atomic<bool> m_done{false};
+    std::jthread m_thread;  // declared last: starts once the flags exist
+};
+
+// The test holds b.m, as a transfer busy with account b would. transfer(a, b) on another thread
+// must then wait for b.m, and while it waits, a transfer between two other accounts must go
+// through. A mutex shared by every account (held while waiting for b.m) makes it wait instead.
+TEST(TransferHidden, DisjointTransfersDoNotWait) {
+    cc::Account a(100);
+    cc::Account b(100);
+    cc::Account c(100);
+    cc::Account d(100);
+    std::unique_lock hold_b(b.m);
+    ct::step("the test holds b.m; transfer(a, b, 10) on another thread must wait for it");
+    Worker first([&] { cc::transfer(a, b, 10); });
+    first.wait_until_done_or_blocked();
+    if (first.done()) {
+        hold_b.unlock();
+        first.join();
+        FAIL() << "transfer(a, b, 10) returned while the test held b.m, so it changed b.funds "
+                  "without holding b's mutex: every transfer must hold the mutexes of both its "
+                  "accounts while it changes their balances";
+    }
+    ct::step("transfer(a, b, 10) waits for b.m; transfer(c, d, 10) on a third thread must return");
+    Worker second([&] { cc::transfer(c, d, 10); });
+    const bool second_returned = ct::eventually([&] { return second.done(); }, std::chrono::seconds(5));
+    hold_b.unlock();
+    ct::step("the test released b.m; both transfers must now return");
+    first.join();
+    second.join();
+    if (!second_returned) {
+        ADD_FAILURE()
+            << "transfer(c, d, 10) did not return within 5 s while another thread's transfer(a, b, 10) "
+               "was waiting for account b. The two transfers share no account, so neither may wait for "
+               "the other. Usual cause: a mutex shared by all accounts (a bank-wide lock) that a "
+               "transfer holds while it waits for an account's mutex; lock only the two accounts' "
+               "own mutexes";
+    }
+    EXPECT_EQ(a.balance(), 90) << "a: 100 - 10";
+    EXPECT_EQ(b.balance(), 110) << "b: 100 + 10";
+    EXPECT_EQ(c.balance(), 90) << "c: 100 - 10";
+    EXPECT_EQ(d.balance(), 110) << "d: 100 + 10";
+}
+
+// The test holds b.m, so transfer(a, b, 30) on another thread cannot finish; meanwhile a third
+// thread reads a.balance(). A transfer that takes both mutexes before changing anything shows 100
+// (or makes the reader wait for a.m). One that debits a under a.m alone and only then waits for
+// b.m shows 70: the money has left a and cannot have reached b, which the test still locks.
+TEST(TransferHidden, TransferIsOneStep) {
+    cc::Account a(100);
+    cc::Account b(100);
+    std::unique_lock hold_b(b.m);
+    ct::step("the test holds b.m; transfer(a, b, 30) on another thread must wait for it");
+    bool moved = false;
+    Worker transfer([&] { moved = cc::transfer(a, b, 30); });
+    transfer.wait_until_done_or_blocked();
+    if (transfer.done()) {
+        hold_b.unlock();
+        transfer.join();
+        FAIL() << "transfer(a, b, 30) returned while the test held b.m, so it changed b.funds "
+                  "without holding b's mutex: every transfer must hold the mutexes of both its "
+                  "accounts while it changes their balances";
+    }
+    ct::step("transfer(a, b, 30) waits for b.m; a.balance() on a third thread may return or wait");
+    long seen = 0;
+    Worker reader([&] { seen = a.balance(); });
+    reader.wait_until_done_or_blocked();
+    const bool read = reader.done();
+    hold_b.unlock();
+    ct::step("the test released b.m; the transfer and the reader must now return");
+    transfer.join();
+    reader.join();
+    if (read && seen != 100) {
+        ADD_FAILURE()
+            << "while transfer(a, b, 30) was still waiting for b's mutex, another thread read "
+               "a.balance() == " << seen << ": the money had left a but could not have reached b, "
+               "so for a moment it was in neither account. Hold both mutexes before changing "
+               "either balance; \"debit under from.m, then credit under to.m\" is two steps";
+    }
+    EXPECT_TRUE(moved) << "transfer(a, b, 30) with a = 100 should succeed";
+    EXPECT_EQ(a.balance(), 70) << "a: 100 - 30";
+    EXPECT_EQ(b.balance(), 130) << "b: 100 + 30";
+}
+
 TEST(TransferHidden, SelfTransferReturns) {
     cc::Account a(100);
     ct::step("transfer(a, a, 10) must return. If it hangs, transfer locked a.m twice on one "
@@ -126,8 +251,22 @@ RC_GTEST_PROP(TransferHidden, ConcurrentRandomTransfersConserveMoney, ()) {
                     rc::gen::inRange(0, accounts), rc::gen::inRange(0, accounts), rc::gen::inRange(1L, 120L)))));
     }
 
-    RC_LOG() << accounts << " accounts, " << threads
-             << " threads; each thread runs its list of (from, to, amount) in order\n";
+    // Every drawn value, named, so that the shrunk counterexample can be replayed by hand.
+    std::ostringstream drawn;
+    drawn << "accounts = " << accounts << ", threads = " << threads << ", initial = [";
+    for (std::size_t i = 0; i < initial.size(); ++i) {
+        drawn << (i == 0 ? "" : ", ") << initial[i];
+    }
+    drawn << "]";
+    for (std::size_t t = 0; t < plans.size(); ++t) {
+        drawn << "\nthread " << t << " runs transfer(from, to, amount) for (from, to, amount) in [";
+        for (std::size_t i = 0; i < plans[t].size(); ++i) {
+            const auto& [from, to, amount] = plans[t][i];
+            drawn << (i == 0 ? "" : ", ") << "(" << from << ", " << to << ", " << amount << ")";
+        }
+        drawn << "]";
+    }
+    RC_LOG() << drawn.str() << "\n";
 
     std::vector<std::unique_ptr<cc::Account>> bank;
     for (long money : initial) {
@@ -156,8 +295,10 @@ RC_GTEST_PROP(TransferHidden, ConcurrentRandomTransfersConserveMoney, ()) {
             const auto& [from, to, amount] = plans[t][i];
             if (moved[t][i] != 0) {
                 if (from == to) {
-                    RC_FAIL("transfer(a, a, " + std::to_string(amount) +
-                            ") returned true: a self-transfer is refused");
+                    RC_FAIL("transfer(account " + std::to_string(from) + ", the same account, " +
+                            std::to_string(amount) +
+                            ") returned true. A transfer from an account to itself moves nothing, so "
+                            "it must be refused (return false) before anything is locked");
                 }
                 expected[static_cast<std::size_t>(from)] -= amount;
                 expected[static_cast<std::size_t>(to)] += amount;
@@ -173,22 +314,28 @@ RC_GTEST_PROP(TransferHidden, ConcurrentRandomTransfersConserveMoney, ()) {
         after += balance;
         if (balance < 0) {
             RC_FAIL("account " + std::to_string(i) + " ended at " + std::to_string(balance) +
-                    ": some transfer took more than the account held (check the funds and "
-                    "withdraw in the same critical section)");
+                    ", below zero, so some transfer took more than the account held. Likely causes: "
+                    "no funds check, or a check made outside the critical section that withdraws "
+                    "(another transfer can spend the same money in between); check and withdraw "
+                    "while holding both accounts' mutexes");
         }
         if (balance != expected[i]) {
             mismatch = true;
         }
-        report << " account " << i << ": expected " << expected[i] << ", got " << balance << ";";
+        report << (i == 0 ? "" : "; ") << "account " << i << ": expected " << expected[i] << ", got "
+               << balance;
     }
     if (after != before) {
         RC_FAIL("the accounts held " + std::to_string(before) + " in total before and " +
                 std::to_string(after) +
-                " after: money was created or lost, so some update happened outside the lock");
+                " after, so money was created or lost. Likely causes: a balance changed without "
+                "holding its account's mutex (two transfers then overwrite each other's update), "
+                "or one side of a transfer changed by a different amount than the other");
     }
     if (mismatch) {
-        RC_FAIL("balances do not match the transfers that returned true:" + report.str() +
-                " a transfer's return value must say whether the money moved");
+        RC_FAIL("the balances do not match the transfers that returned true (" + report.str() +
+                "). A transfer must return true exactly when it moved the money, and a refused "
+                "transfer (overdraft, non-positive amount, same account) must change nothing");
     }
 }
 
