@@ -25,7 +25,9 @@ def frame_info(frame):
             symbol = gdb.execute("info symbol 0x%x" % address, to_string=True).strip()
             if not symbol.startswith("No symbol"):
                 info["symbol"] = symbol.split(" in section")[0]
-        except (gdb.error, RuntimeError):
+        except (gdb.error, RuntimeError, ValueError):
+            # ValueError: no variable "mutex" in this frame. An LD_PRELOAD shim's own
+            # pthread_mutex_lock (no debug info) is one; glibc's frame below it has the mutex.
             pass
     if "pthread_cond" in info["func"]:
         info["cond"] = True
