@@ -1,9 +1,14 @@
 // Misconceptions: "set() needs no lock, the flag is atomic and notify wakes the waiter anyway"
 // (the write can land between a waiter's check and its sleep, and the notify reaches nobody: a
 // lost wakeup), "a wait returns only after a notify, so wait() needs no predicate" (a set() that
-// came first is never seen, and spurious wakeups return too early), and "notify_one is enough,
-// somebody will pass it on" (one set() must release every waiter). Hidden tests for task 1.
+// came first is never seen, and spurious wakeups return too early), "notify_one is enough,
+// somebody will pass it on" (one set() must release every waiter), and "wait_for(d) may call
+// cv.wait_for(lock, d) again after a wakeup that did not set the flag" (every such wakeup starts
+// the whole timeout over, so a stream of them keeps wait_for(d) waiting for ever). Hidden tests
+// for task 1.
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -172,17 +177,22 @@ TEST(EventHidden, SetIsNeverLostUnderCvdelay) {
             returned = true;
         });
         bool proc_readable = true;
+        bool asleep_elsewhere = false;
         const bool in_gap = poll_until(
             [&] {
                 const long call = blocked_in_syscall(tid.load());
                 proc_readable = call != kUnreadable;
-                return returned.load() || !proc_readable || is_sleep_call(call);
+                // Blocked in any other system call (a futex): the waiter is past the gap already,
+                // or waits on a primitive the shim does not see (std::atomic::wait, a semaphore).
+                // Polling on would only cost such a design 200 ms per round.
+                asleep_elsewhere = call >= 0 && !is_sleep_call(call);
+                return returned.load() || !proc_readable || is_sleep_call(call) || asleep_elsewhere;
             },
             200ms);
         if (!proc_readable) {
             std::this_thread::sleep_for(1ms);  // no /proc here: aim at the 2 ms gap by time instead
         }
-        caught_in_gap += in_gap && proc_readable && !returned.load() ? 1 : 0;
+        caught_in_gap += in_gap && proc_readable && !asleep_elsewhere && !returned.load() ? 1 : 0;
         event.set();
         const bool ok = ct::eventually([&] { return returned.load(); }, 5s);
         if (!ok) {
@@ -264,6 +274,123 @@ TEST(EventHidden, ConcurrentUseUnderTsan) {
     ct::step("wait() after the stress, with the flag set, must return");
     event.wait();
     EXPECT_TRUE(event.is_set());
+}
+
+// Puts the calling thread and the waiter `tid` on one CPU (the first this process may use) and
+// lowers the waiter's priority to nice 10. A woken waiter of lower priority does not preempt the
+// test's thread on their shared CPU, so it usually looks at the state only once the test's thread
+// sleeps: the test's second call (clear() after set()) then comes first, whatever primitive the
+// waiter sleeps on (usually, not always: the scheduler promises no order, so this test can miss a
+// bug but never fails correct code). Without this the woken waiter often ran at once and found the first call's state
+// (the restarted-timeout mutant escaped in 5 of 5 runs): correct behaviour, but it proves
+// nothing. If either step fails the test proves less, but it never fails correct code. Returns
+// whether both worked.
+bool let_the_test_act_first(pid_t tid) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (tid == 0 || ::sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+        return false;
+    }
+    int cpu = 0;
+    while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &allowed)) {
+        ++cpu;
+    }
+    if (cpu == CPU_SETSIZE) {
+        return false;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    const bool pinned =
+        ::sched_setaffinity(tid, sizeof one, &one) == 0 && ::sched_setaffinity(0, sizeof one, &one) == 0;
+    return ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 10) == 0 && pinned;
+}
+
+// What a wait_for() call on another thread did: whether it returned, its result, how long it took.
+struct TimedCall {
+    std::atomic<bool> returned{false};
+    std::atomic<bool> result{false};
+    std::atomic<long long> took_ms{-1};
+    std::atomic<pid_t> tid{0};
+};
+
+constexpr auto kTimeout = 300ms;
+constexpr auto kTimeoutBound = 3s;  // 10x the timeout: one-sided, for a loaded machine
+
+// With the cvwake shim every timed condition-variable wait wakes within about a millisecond as if
+// notified, while the flag stays false. A wait_for() that fixes its deadline once still returns
+// false after 300 ms (it only checks the flag more often); one that calls cv.wait_for(lock, d)
+// again after each wakeup starts its 300 ms over every millisecond and never returns.
+TEST(EventHidden, WaitForTimesOutUnderContinuousWakeups) {
+    cc::Event event;
+    TimedCall call;
+    std::thread waiter([&] {
+        const auto start = Clock::now();
+        call.result = event.wait_for(kTimeout);
+        call.took_ms = ms_since(start);
+        call.returned = true;
+    });
+    const bool in_time = ct::eventually([&] { return call.returned.load(); }, kTimeoutBound);
+    if (!in_time) {
+        event.set();  // ends a wait that would otherwise never end, so that the test can
+    }
+    ct::step("wait_for(300ms) must return (the test called set() if it had not returned within 3 s)");
+    waiter.join();
+    ASSERT_TRUE(in_time) << "wait_for(300ms) on an Event nobody sets had not returned after 3 s, while its condition "
+                         << "variable kept waking it up about once a millisecond without the flag being set (the "
+                         << "test's cvwake shim; notifications meant for other threads and spurious wakeups do the "
+                         << "same). It starts its whole timeout again after each wakeup. Compute the deadline once: "
+                         << "cv.wait_for(lock, d, pred) does, or loop on cv.wait_until(lock, start + d).";
+    EXPECT_FALSE(call.result.load()) << "wait_for(300ms) returned true, but nobody called set()";
+    EXPECT_GE(call.took_ms.load(), 300) << "wait_for(300ms) returned after only " << call.took_ms.load() << " ms, "
+                                        << "while wakeups that were not a set() came about once a millisecond: "
+                                        << "such a wakeup must not end the wait. Check the flag after every wakeup "
+                                        << "and go back to waiting until the deadline.";
+}
+
+// The same property for designs the shim cannot see (a wait on a std::atomic, a futex, a
+// semaphore): the test's own thread wakes the waiter again and again with set() followed at once
+// by clear(). A waiter that catches the flag set in between may return true; a wait_for(300ms)
+// that is still waiting 3 s later has restarted its timeout after the wakeups. The pairs come
+// every 100-250 ms (seeded), far more often than the 300 ms a restarted timeout would need to run out.
+TEST(EventHidden, WaitForEndsWhileSetAndClearAlternate) {
+    cc::Event event;
+    TimedCall call;
+    std::thread waiter([&] {
+        call.tid = ct::current_tid();
+        const auto start = Clock::now();
+        call.result = event.wait_for(kTimeout);
+        call.took_ms = ms_since(start);
+        call.returned = true;
+    });
+    // Start the wakeups only once the waiter sleeps in wait_for().
+    ct::eventually([&] { return call.tid.load() != 0 && ct::blocked_or_unknown(call.tid.load()); }, 2s);
+    const bool pinned = let_the_test_act_first(call.tid.load());
+    ct::Rng rng = ct::rng(1);
+    int pairs = 0;
+    const auto start = Clock::now();
+    while (!call.returned.load() && Clock::now() - start < kTimeoutBound) {
+        event.set();
+        event.clear();
+        ++pairs;
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng.between(100, 250)));
+    }
+    const bool in_time = call.returned.load();
+    // With no more wakeups, even a wait that restarts its timeout ends 300 ms after the last one.
+    ct::step("wait_for(300ms) must return once the test stops calling set() and clear()");
+    waiter.join();
+    // Not a verdict: shows in the log whether the test could force the order of the calls.
+    std::printf("the waiter %s behind the test on its CPU; %d set()/clear() pairs\n", pinned ? "ran" : "could not be put", pairs);
+    ASSERT_TRUE(in_time) << "wait_for(300ms) had not returned after 3 s, while another thread called set() and at "
+                         << "once clear() every 100-250 ms (" << pairs << " times). Each of those wakes the waiter, "
+                         << "and it finds the flag cleared again, which is fine; but then it waits a whole new 300 "
+                         << "ms instead of the rest of the first 300 ms. Compute the deadline once, when wait_for() "
+                         << "starts (cv.wait_for(lock, d, pred) does, or cv.wait_until(lock, start + d)).";
+    if (!call.result.load()) {
+        EXPECT_GE(call.took_ms.load(), 300)
+            << "wait_for(300ms) returned false after only " << call.took_ms.load() << " ms: a wakeup after which the "
+            << "flag is false again must not end the wait early";
+    }
 }
 
 }  // namespace

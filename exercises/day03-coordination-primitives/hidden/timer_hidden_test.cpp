@@ -1,8 +1,11 @@
 // Misconceptions: "a timer thread can sleep_for(delay) and check a cancelled flag afterwards"
 // (cancel() plus the destructor then wait out the whole delay), "the timer thread can be detached,
 // it will notice the cancellation by itself" (it outlives the timer and the objects fn() uses),
-// and "fn() may run while the timer's mutex is held" (an fn() that cancels its own timer then
-// waits for itself forever). Hidden tests for task 4.
+// "fn() may run while the timer's mutex is held" (an fn() that cancels its own timer then waits
+// for itself forever), "cancel() should wait until a running fn() is over" (it promises to return
+// at once, and a caller that holds what fn() needs then deadlocks), and "the timer thread may call
+// cv.wait_for(lock, delay) again after a wakeup that was not a cancel()" (every such wakeup starts
+// the delay over, so a stream of them keeps fn from ever running). Hidden tests for task 4.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -225,6 +228,84 @@ TEST(CancellableTimerHidden, StartAndCancelRules) {
         ct::step("~CancellableTimer() of a started timer must return");
     }
     EXPECT_EQ(calls->load(), 0) << "fn of a timer destroyed during its 1 s delay ran";
+}
+
+// With the cvwake shim every timed condition-variable wait wakes within about a millisecond as if
+// notified, and nobody cancels. fn must still run once the 300 ms delay has passed, and not
+// before: a wait that fixes its deadline once does that; one that calls cv.wait_for(lock, delay)
+// again after every wakeup starts the delay over each millisecond and never fires.
+TEST(CancellableTimerHidden, FiresOnTimeUnderContinuousWakeups) {
+    struct Record {
+        std::atomic<int> calls{0};
+        std::atomic<long long> after_ms{-1};
+    };
+    auto record = std::make_shared<Record>();
+    const auto start = std::make_shared<Clock::time_point>(Clock::now());
+    auto timer = std::make_unique<cc::CancellableTimer>(300ms, [record, start] {
+        record->after_ms = ms_since(*start);
+        ++record->calls;
+    });
+    ct::step("start() must return at once");
+    *start = Clock::now();
+    timer->start();
+    const bool fired = ct::eventually([&] { return record->calls.load() > 0; }, 3s);
+    if (!fired) {
+        timer->cancel();  // a timer that would never fire: cancel it, so that the destructor returns
+    }
+    ct::step("~CancellableTimer() must return");
+    timer.reset();
+    ASSERT_TRUE(fired) << "a timer with a 300 ms delay had not called fn 3 s after start(), while the condition "
+                       << "variable its thread waits on kept waking it up about once a millisecond without a "
+                       << "cancel() (the test's cvwake shim; spurious wakeups do the same). The thread starts the "
+                       << "whole delay again after each wakeup. Compute the deadline once: "
+                       << "cv.wait_for(lock, delay, [&] { return cancelled; }) does, or cv.wait_until(lock, "
+                       << "start + delay).";
+    EXPECT_GE(record->after_ms.load(), 300) << "fn ran " << record->after_ms.load() << " ms after start(), before "
+                                            << "its 300 ms delay had passed, while wakeups that were not a cancel() "
+                                            << "came about once a millisecond: such a wakeup must not end the delay. "
+                                            << "Check the cancellation after every wakeup and wait on until the "
+                                            << "deadline.";
+    EXPECT_EQ(record->calls.load(), 1) << "fn must be called exactly once";
+}
+
+// "cancel() never waits for fn()", called from another thread while fn runs on the timer's
+// thread. fn is held (bounded) until the test lets it go, so a cancel() that waits for fn (joins
+// the thread, waits for a "finished" state, or takes a lock fn runs under) cannot return before
+// that: whether it returned while fn was held is a logical verdict, not a timing one. It must
+// return false (fn had started, so it prevented nothing).
+TEST(CancellableTimerHidden, CancelFromAnotherThreadDoesNotWaitForRunningCallback) {
+    auto probe = std::make_shared<SlowCallback>();
+    auto timer = std::make_unique<cc::CancellableTimer>(1ms, [probe] { probe->run(); });
+    ct::step("start() must return at once");
+    timer->start();
+    {
+        std::unique_lock lock(probe->mutex);
+        ASSERT_TRUE(probe->cv.wait_for(lock, 5s, [&] { return probe->running; }))
+            << "fn did not start within 5 s of a 1 ms delay";
+    }
+    std::atomic<bool> cancel_returned{false};
+    std::atomic<bool> cancel_result{true};
+    std::thread canceller([&] {
+        cancel_result = timer->cancel();
+        cancel_returned = true;
+    });
+    // fn is still held here (it waits until the announcement below, or 5 s).
+    const bool returned_while_fn_ran = ct::eventually([&] { return cancel_returned.load(); }, 4s);
+    const bool fn_still_running = probe->finished.load() == 0;
+    probe->wait_until_running_then_announce();  // lets fn go on: it finishes 200 ms later
+    ct::step("cancel() called while fn was running must return once fn has returned, at the latest");
+    canceller.join();
+    ct::step("~CancellableTimer() after fn ran must return");
+    timer.reset();
+    EXPECT_TRUE(returned_while_fn_ran && fn_still_running)
+        << "cancel(), called from another thread while fn was running on the timer's thread, had not returned "
+        << "after 4 s, while fn was still running (the test held it); it returned only after fn was let go. "
+        << "cancel() must never wait for fn(): if fn has started, it returns false at once. Waiting for fn (joining "
+        << "the thread, waiting for a \"finished\" state, or locking a mutex fn runs under) is the destructor's "
+        << "job, and a caller that holds something fn needs would deadlock.";
+    EXPECT_FALSE(cancel_result.load()) << "cancel() while fn was running returned true, but it prevented nothing: "
+                                       << "fn had already started";
+    EXPECT_EQ(probe->started.load(), 1) << "fn must have run exactly once";
 }
 
 }  // namespace
