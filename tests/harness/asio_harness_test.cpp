@@ -17,6 +17,10 @@
 #include "ct/asio.hpp"
 #include "ct/handler_watch.hpp"
 
+namespace student {
+int sleep_on_the_loop();  // student/blocks_the_loop.cpp
+}
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -62,6 +66,22 @@ TEST(HandlerWatch, SleepIsASleepAtItsLine) {
     EXPECT_EQ(info.line, line) << stack_of(info);
     EXPECT_EQ(info.callee, "std::this_thread::sleep_for") << stack_of(info);
     EXPECT_NE(watch.report().find("a blocking sleep"), std::string::npos) << watch.report();
+}
+
+// A student's file named relative to the build directory ("../student/blocks_the_loop.cpp") is
+// the student's, not a library's: the report names it, not the test that ran the loop.
+TEST(HandlerWatch, AStudentFileNamedRelativelyIsTheOneThatBlocked) {
+    asio::io_context io;
+    ct::HandlerWatch watch(50ms);
+    int line = 0;
+    asio::post(io, [&] { line = student::sleep_on_the_loop(); });
+    io.run();
+    const auto blocking = watch.blocking();
+    ASSERT_EQ(blocking.size(), 1u) << watch.report();
+    const auto& info = blocking.front();
+    EXPECT_EQ(info.file, "blocks_the_loop.cpp") << stack_of(info);
+    EXPECT_EQ(info.line, line) << stack_of(info);
+    EXPECT_EQ(info.function, "student::sleep_on_the_loop") << stack_of(info);
 }
 
 TEST(HandlerWatch, SpinIsACpuBusyLoop) {
