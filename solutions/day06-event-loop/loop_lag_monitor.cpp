@@ -28,7 +28,10 @@ void LoopLagMonitor::stop() {
 std::chrono::milliseconds LoopLagMonitor::max_lag() const { return m_max_lag; }
 
 asio::awaitable<void> LoopLagMonitor::run() {
-    for (;;) {
+    // The flag is checked before the timer is armed: stop() may come before the loop ever ran this
+    // coroutine (start(); stop(); io.run()), or from on_warn, when no wait is pending for cancel()
+    // to end. Arming the timer anyway would keep io.run() busy for a whole period.
+    while (m_running) {
         const auto due = std::chrono::steady_clock::now() + m_period;
         m_timer.expires_at(due);
         // as_tuple turns the error into a value (Asio 1.22 spells it experimental::as_tuple);

@@ -22,12 +22,14 @@ void Poller::start() {
         m_timer.get_executor(),
         [this]() -> asio::awaitable<void> {
             auto due = std::chrono::steady_clock::now();
-            for (;;) {
+            // The flag is checked before every poll: stop() may come before the loop ever ran
+            // this coroutine (start(); stop(); io.run()), and then no poll may start at all.
+            while (m_running) {
                 // One poll at a time: the next one cannot start before this co_await returns.
                 const int value = co_await m_source();
                 m_results.push_back(value);
                 if (!m_running) {
-                    co_return;  // stop() came while the poll was in flight
+                    co_return;  // stop() came while the poll was in flight: arm no timer
                 }
                 // Fixed rate: the next poll is due one interval after this one was due, not after
                 // this one finished; the time the poll took does not push the schedule back. If
@@ -35,9 +37,11 @@ void Poller::start() {
                 due += m_interval;
                 m_timer.expires_at(due);
                 auto [ec] = co_await m_timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-                if (ec || !m_running) {
-                    co_return;
+                if (ec) {
+                    co_return;  // stop() cancelled the wait
                 }
+                // A wait that had already completed when stop() came is not cancelled; the loop's
+                // condition catches that case.
             }
         },
         asio::detached);
