@@ -44,12 +44,13 @@ bool has_solutions(const BundlePaths& bundle) { return fs::is_directory(bundle.r
 
 Result<std::string> bundle_digest(const BundlePaths& bundle, const std::optional<std::string>& day) {
     std::vector<fs::path> files;
-    // Exactly what grading reads, so an installed bundle (which has no mutants or design notes)
-    // and the course repository it came from have the same digest.
+    // Exactly what grading reads, so an installed bundle (which has no mutants, alternatives or
+    // design notes) and the course repository it came from have the same digest.
     const auto add_tree = [&](const fs::path& dir, bool skip_instructor_only) {
         std::error_code ec;
         for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it) {
-            if (skip_instructor_only && it->is_directory() && it->path().filename() == "mutants") {
+            if (skip_instructor_only && it->is_directory() &&
+                (it->path().filename() == "mutants" || it->path().filename() == "alternatives")) {
                 it.disable_recursion_pending();
                 continue;
             }

@@ -51,6 +51,12 @@ TEST(DigestTest, ADaysDigestChangesOnlyWithThatDay) {
     const auto before_notes = digest("day02-b");
     write("exercises/day02-b/design.md", "notes are not graded");
     EXPECT_EQ(digest("day02-b"), before_notes);
+    // Mutants and alternatives are instructor-only: an installed bundle has neither.
+    for (const auto* dir : {"exercises/day02-b/mutants", "exercises/day02-b/alternatives"}) {
+        fs::create_directories(root / dir);
+        write(std::string(dir) + "/x01-variant.patch", "--- a/x\n");
+        EXPECT_EQ(digest("day02-b"), before_notes) << dir;
+    }
     fs::remove_all(root);
 }
 

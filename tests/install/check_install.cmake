@@ -6,7 +6,8 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefi
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install failed")
 endif()
-foreach(forbidden solutions exercises/day01-threads-and-races/mutants exercises/day01-threads-and-races/design.md)
+foreach(forbidden solutions exercises/day01-threads-and-races/mutants exercises/day01-threads-and-races/alternatives
+                  exercises/day01-threads-and-races/design.md)
   if(EXISTS ${prefix}/share/grade/bundle/${forbidden})
     message(FATAL_ERROR "the installed bundle contains ${forbidden}")
   endif()
