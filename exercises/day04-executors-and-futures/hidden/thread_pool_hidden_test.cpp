@@ -410,11 +410,11 @@ TEST(ThreadPoolHidden, ShutdownWakesEveryIdleWorker) {
 // promise of wait = true.
 TEST(ThreadPoolHidden, ShutdownFromTwoThreadsAtOnce) {
     Gate gate;
-    OpenOnExit opener{gate};
     std::atomic<int> started{0};
     std::atomic<int> finished{0};
     cc::ThreadPool pool(2);
     std::vector<std::future<void>> futures;
+    OpenOnExit opener{gate};  // after the pool: on a failed ASSERT it opens the gate before ~ThreadPool waits
     for (int i = 0; i < 2; ++i) {
         futures.push_back(pool.submit([&] {
             ++started;
