@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <csignal>
+#include <future>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -119,6 +121,27 @@ std::string describe_status(int status) {
            (WEXITSTATUS(status) == 101 ? " (an exception in add())" : "");
 }
 
+// value() called in this process on a thread of its own, with `limit` to return. A lock that
+// strands its waiters can strand this process's own call as well, and the test must still be able
+// to say what it saw. The thread is left behind if it does not return (the test then fails).
+struct Look {
+    std::optional<long> value;
+    pid_t tid = 0;  // the thread that called value()
+};
+Look value_within(const cc::SharedCounter& counter, std::chrono::milliseconds limit) {
+    auto result = std::make_shared<std::promise<long>>();
+    auto tid = std::make_shared<std::atomic<pid_t>>(0);
+    auto future = result->get_future();
+    std::thread([&counter, result, tid] {
+        tid->store(::gettid());
+        result->set_value(counter.value());
+    }).detach();
+    if (future.wait_for(limit) != std::future_status::ready) {
+        return {std::nullopt, tid->load()};
+    }
+    return {future.get(), tid->load()};
+}
+
 TEST(SharedCounterHidden, FourProcessesTwoHundredThousandAddsEach) {
     constexpr int processes = 4;
     constexpr long adds = 200'000;
@@ -154,9 +177,36 @@ TEST(SharedCounterHidden, FourProcessesTwoHundredThousandAddsEach) {
         // Wait for the four. Stuck means: every unfinished child asleep in a futex wait (the
         // kernel's sleep behind a mutex) while the counter does not move, 10 looks in a row
         // 50 ms apart. Nobody can wake such a child any more.
+        // Between looks the adders are stopped in turn for 3 ms each (SIGSTOP, then SIGCONT): the
+        // preemption that, with a lock, makes the others wait for its holder, forced many times a
+        // round instead of left to the scheduler. A correct counter only slows down; a lock whose waiters only
+        // their own process can wake strands them.
         const auto deadline = std::chrono::steady_clock::now() + 20s;
-        long last_value = counter.value();
+        const std::string stranded_parent =
+            "value() called in the test's own process did not return within 2 s while the adding processes "
+            "were running: ";
+        const auto parent_stuck = [&](const Look& look) {
+            std::string seen = stranded_parent;
+            if (look.tid > 0 && state_of(look.tid) == 'S' && syscall_of(look.tid) == sys_futex) {
+                seen += "the calling thread is asleep in a futex wait (the kernel's sleep behind a mutex) and no adding "
+                        "process can wake it. That is what a mutex that is not process-shared (a std::mutex) does in "
+                        "shared memory: a waiter it puts to sleep is only woken by an unlock() in its own process. "
+                        "Use a lock-free std::atomic<long>, or a pthread mutex made PTHREAD_PROCESS_SHARED.";
+            } else {
+                seen += "value() must not wait for other processes for long.";
+            }
+            return seen;
+        };
+        auto first = value_within(counter, 2s);
+        if (!first.value) {
+            for (auto& child : children) {
+                child->kill_and_reap();
+            }
+            FAIL() << "round " << round + 1 << ": " << parent_stuck(first);
+        }
+        long last_value = *first.value;
         int quiet_looks = 0;
+        std::size_t next_to_stop = static_cast<std::size_t>(round) % children.size();
         std::string stuck;
         for (;;) {
             int running = 0;
@@ -166,8 +216,23 @@ TEST(SharedCounterHidden, FourProcessesTwoHundredThousandAddsEach) {
             if (running == 0) {
                 break;
             }
-            std::this_thread::sleep_for(50ms);
-            const long now = counter.value();
+            // Ten stops of 3 ms, one adder after another, then a look.
+            for (int stop = 0; stop < 10; ++stop) {
+                auto& child = children[next_to_stop];
+                next_to_stop = (next_to_stop + 1) % children.size();
+                if (!child->poll()) {
+                    ::kill(child->pid(), SIGSTOP);
+                    std::this_thread::sleep_for(3ms);
+                    ::kill(child->pid(), SIGCONT);
+                }
+                std::this_thread::sleep_for(2ms);
+            }
+            const auto look = value_within(counter, 2s);
+            if (!look.value) {
+                stuck = parent_stuck(look);
+                break;
+            }
+            const long now = *look.value;
             int asleep_in_futex = 0;
             for (auto& child : children) {
                 if (!child->poll() && state_of(child->pid()) == 'S' && syscall_of(child->pid()) == sys_futex) {
@@ -208,7 +273,9 @@ TEST(SharedCounterHidden, FourProcessesTwoHundredThousandAddsEach) {
             ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 << "round " << round + 1 << ": adding process " << p + 1 << " " << describe_status(status);
         }
-        const long added = counter.value() - before;
+        const auto after = value_within(counter, 2s);
+        ASSERT_TRUE(after.value.has_value()) << "round " << round + 1 << ": " << parent_stuck(after);
+        const long added = *after.value - before;
         if (added == 0) {
             FAIL() << "4 processes forked after the counter was made each called add(1) 200000 times, and the parent's "
                    << "value() did not move (" << before << "): the children counted in memory of their own. fork() "
