@@ -177,7 +177,7 @@ TEST(SharedCounterHidden, FourProcessesTwoHundredThousandAddsEach) {
         // Wait for the four. Stuck means: every unfinished child asleep in a futex wait (the
         // kernel's sleep behind a mutex) while the counter does not move, 10 looks in a row
         // 50 ms apart. Nobody can wake such a child any more.
-        // Between looks the adders are stopped in turn for 3 ms each (SIGSTOP, then SIGCONT): the
+        // Between looks the adders are stopped in turn for 10 ms each (SIGSTOP, then SIGCONT): the
         // preemption that, with a lock, makes the others wait for its holder, forced many times a
         // round instead of left to the scheduler. A correct counter only slows down; a lock whose waiters only
         // their own process can wake strands them.
@@ -216,13 +216,26 @@ TEST(SharedCounterHidden, FourProcessesTwoHundredThousandAddsEach) {
             if (running == 0) {
                 break;
             }
-            // Ten stops of 3 ms, one adder after another, then a look.
+            // Ten stops of 10 ms, one adder after another, then a look. 10 ms: on a loaded CPU the
+            // others must get a turn while the holder is stopped, or nobody comes to wait. No stop
+            // once an adder sleeps in a futex wait: a stop and continue interrupts that wait, and
+            // the lock would take the stranded waiter back in.
             for (int stop = 0; stop < 10; ++stop) {
+                bool someone_waits = false;
+                for (auto& other : children) {
+                    if (!other->poll() && state_of(other->pid()) == 'S' && syscall_of(other->pid()) == sys_futex) {
+                        someone_waits = true;
+                    }
+                }
+                if (someone_waits) {
+                    std::this_thread::sleep_for(12ms);
+                    continue;
+                }
                 auto& child = children[next_to_stop];
                 next_to_stop = (next_to_stop + 1) % children.size();
                 if (!child->poll()) {
                     ::kill(child->pid(), SIGSTOP);
-                    std::this_thread::sleep_for(3ms);
+                    std::this_thread::sleep_for(10ms);
                     ::kill(child->pid(), SIGCONT);
                 }
                 std::this_thread::sleep_for(2ms);
